@@ -1,0 +1,209 @@
+/* The interpreter's vCPU and the internal API the parts of cpu/ share:
+ * lazy flags (cpu/flags.c, cpu/alu.c), memory access through segmentation and
+ * paging (cpu/mmu.c, cpu/segment.c), exceptions and event delivery
+ * (cpu/exception.c), the instruction semantics (cpu/interp*.c, cpu/fpu.c,
+ * cpu/sse.c) and the run loop (cpu/interp_backend.c).
+ *
+ * Faults: any helper that detects a fault calls cpu_raise(), which longjmps
+ * to the run loop; the loop restores RIP/RSP to the start of the instruction
+ * and delivers the exception. So an instruction must check what can fault
+ * before it changes architectural state it cannot undo. */
+#ifndef CPU_CPU_H
+#define CPU_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdnoreturn.h>
+#include "cpu/decode.h"
+#include "cpu/x86_state.h"
+
+struct machine;
+struct mem_map;
+struct port_bus;
+struct vclock;
+struct vcpu_link;
+
+/* Lazy flags: the last flag-setting operation is kept as (op, size, src,
+ * dst, res) and the six arithmetic flags are computed when read. */
+enum cc_op {
+    CC_OP_EAGER,  /* flags are in cc.flags already */
+    CC_OP_ADD, CC_OP_ADC, CC_OP_SUB, CC_OP_SBB, CC_OP_LOGIC, CC_OP_INC,
+    CC_OP_DEC, CC_OP_SHL, CC_OP_SHR, CC_OP_SAR, CC_OP_MUL, CC_OP_NEG,
+    CC_OP_COUNT
+};
+
+struct cpu_cc {
+    uint32_t op;      /* enum cc_op */
+    uint32_t size;    /* operand size in bytes */
+    uint64_t src, dst, res;
+    uint64_t flags;   /* CC_OP_EAGER: the arithmetic flags; otherwise the
+                         flags an op leaves unchanged (INC/DEC keep CF) */
+};
+
+/* access kinds for the MMU */
+enum {
+    ACC_READ = 0,
+    ACC_WRITE = 1 << 0,
+    ACC_EXEC = 1 << 1,
+    ACC_SUPER = 1 << 2,   /* implicit supervisor access (GDT, IDT, TSS) */
+    ACC_USER = 1 << 3,    /* force a user-mode access check */
+};
+
+enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT, MODE_LONG_COMPAT, MODE_LONG64 };
+
+#define CPU_TLB_SIZE 256
+
+struct cpu_tlb_entry {
+    uint64_t tag;         /* linear page | valid bit; see cpu/mmu.c */
+    uint8_t *host;        /* host address of the page, NULL for MMIO */
+    uint64_t gpa;         /* guest physical address of the page */
+    uint32_t perm;        /* permission bits, see cpu/mmu.c */
+};
+
+struct cpu {
+    struct x86_state s;   /* RFLAGS arithmetic bits are stale: use
+                             cpu_get_rflags(); all else is current */
+    struct cpu_cc cc;
+
+    /* the machine around this vCPU */
+    struct machine *machine;
+    struct mem_map *mem;
+    struct port_bus *io;
+    struct vclock *clock;
+    struct vcpu_link *link;
+    int index;
+
+    /* mode cache, kept by cpu_update_mode() */
+    enum cpu_mode mode;
+    int cpl;
+    unsigned code_size;   /* 2, 4 or 8 */
+    unsigned stack_size;  /* 2, 4 or 8 */
+    uint64_t a20_mask;
+
+    /* the instruction being executed */
+    uint64_t insn_rip;    /* RIP at its start */
+    uint64_t insn_rsp;    /* RSP at its start (restored on a fault) */
+    struct x86_insn insn;
+
+    /* fault handling */
+    jmp_buf fault_jmp;
+    int exc_depth;        /* nesting while delivering: DF / triple fault */
+    int exc_first;        /* first vector of a nested chain (for messages) */
+    int exc_second;
+    bool shutdown;        /* triple fault happened */
+
+    /* TLB (cpu/mmu.c) */
+    struct cpu_tlb_entry tlb[CPU_TLB_SIZE];
+
+    /* time */
+    uint64_t icount;      /* instructions retired */
+    int64_t tsc_offset;   /* guest TSC = host-clock ticks + offset */
+    uint64_t tsc_hz;
+
+    bool exit_request;
+};
+
+/* --- state and mode (cpu/cpu_state.c) --- */
+void cpu_init(struct cpu *cpu, struct machine *m, int index);
+void cpu_reset(struct cpu *cpu);               /* power-on/INIT state */
+void cpu_update_mode(struct cpu *cpu);         /* after CR0/EFER/CS/VM change */
+void cpu_get_state(struct cpu *cpu, struct x86_state *out);
+void cpu_set_state(struct cpu *cpu, const struct x86_state *in);
+
+/* --- flags (cpu/flags.c) --- */
+uint64_t cpu_get_rflags(struct cpu *cpu);
+void cpu_set_rflags(struct cpu *cpu, uint64_t value); /* writes all bits */
+bool cpu_cond(struct cpu *cpu, unsigned cc);   /* Jcc/SETcc/CMOVcc 0..15 */
+
+/* --- exceptions (cpu/exception.c) --- */
+noreturn void cpu_raise(struct cpu *cpu, int vector, uint32_t error_code);
+noreturn void cpu_raise_noerr(struct cpu *cpu, int vector);
+/* kinds of events for delivery */
+enum event_kind { EV_EXCEPTION, EV_EXTINT, EV_NMI, EV_SOFTINT, EV_INT3, EV_INTO,
+                  EV_ICEBP };
+/* Deliver through IVT/IDT (real, protected, long mode, V86); handles #DF
+ * and triple fault (sets cpu->shutdown). next_rip is the return address. */
+void cpu_deliver_event(struct cpu *cpu, int vector, enum event_kind kind,
+                       bool has_error, uint32_t error_code, uint64_t next_rip);
+
+/* --- memory (cpu/mmu.c) --- */
+/* Linear-address access with paging; raises #PF (and #AC) on failure */
+uint64_t cpu_read_lin(struct cpu *cpu, uint64_t lin, unsigned size,
+                      unsigned acc);
+void cpu_write_lin(struct cpu *cpu, uint64_t lin, uint64_t value,
+                   unsigned size, unsigned acc);
+void cpu_read_lin_buf(struct cpu *cpu, uint64_t lin, void *buf, unsigned len,
+                      unsigned acc);
+void cpu_write_lin_buf(struct cpu *cpu, uint64_t lin, const void *buf,
+                       unsigned len, unsigned acc);
+/* Segmented access: limit/type/canonical checks (#GP/#SS), then paging */
+uint64_t cpu_seg_to_lin(struct cpu *cpu, int seg, uint64_t offset,
+                        unsigned size, unsigned acc);
+uint64_t cpu_read(struct cpu *cpu, int seg, uint64_t offset, unsigned size);
+void cpu_write(struct cpu *cpu, int seg, uint64_t offset, uint64_t value,
+               unsigned size);
+/* Instruction fetch: up to 15 bytes at CS:RIP into buf; returns how many
+ * bytes could be read before a fault boundary (faults only if 0). */
+unsigned cpu_fetch_code(struct cpu *cpu, uint64_t rip, uint8_t *buf,
+                        unsigned want);
+/* Page walk without side effects on the TLB; 0 or -1 with *pf_error.
+ * set_ad: update accessed/dirty bits as the hardware would. */
+int mmu_translate(struct cpu *cpu, uint64_t lin, unsigned acc, uint64_t *gpa,
+                  uint32_t *pf_error, bool set_ad);
+void mmu_flush(struct cpu *cpu, bool include_global);
+void mmu_invlpg(struct cpu *cpu, uint64_t lin);
+/* physical access (A20 applied) */
+uint64_t cpu_phys_read(struct cpu *cpu, uint64_t gpa, unsigned size);
+void cpu_phys_write(struct cpu *cpu, uint64_t gpa, uint64_t value,
+                    unsigned size);
+
+/* stack helpers (cpu/mmu.c): use SS and the stack size */
+void cpu_push(struct cpu *cpu, uint64_t value, unsigned size);
+uint64_t cpu_pop(struct cpu *cpu, unsigned size);
+
+/* --- segmentation (cpu/segment.c) --- */
+/* MOV/POP to a segment register, LDS..., with every check of the SDM */
+void cpu_load_seg(struct cpu *cpu, int seg, uint16_t selector);
+/* load a segment in real/V86 fashion (base = sel << 4) */
+void cpu_load_seg_real(struct cpu *cpu, int seg, uint16_t selector);
+/* read the 8-byte (or 16-byte system, in long mode) descriptor */
+bool cpu_read_descriptor(struct cpu *cpu, uint16_t selector, uint64_t *lo,
+                         uint64_t *hi);
+void cpu_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t selector,
+                     struct x86_segment *out);
+
+/* --- control transfers and system (cpu/farxfer.c, cpu/task.c,
+ *     cpu/system.c) --- */
+void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint64_t offset);
+void cpu_far_call(struct cpu *cpu, uint16_t sel, uint64_t offset,
+                  unsigned opsize);
+void cpu_far_ret(struct cpu *cpu, unsigned opsize, uint16_t pop_bytes);
+void cpu_iret(struct cpu *cpu, unsigned opsize);
+void cpu_task_switch(struct cpu *cpu, uint16_t tss_sel, int reason,
+                     bool has_error, uint32_t error_code);
+void cpu_write_cr(struct cpu *cpu, int cr, uint64_t value);  /* #GP checks */
+uint64_t cpu_read_cr(struct cpu *cpu, int cr);
+void cpu_write_dr(struct cpu *cpu, int dr, uint64_t value);
+uint64_t cpu_read_dr(struct cpu *cpu, int dr);
+void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf,
+               uint32_t out[4]);
+int cpu_rdmsr(struct cpu *cpu, uint32_t msr, uint64_t *value); /* -1: #GP */
+int cpu_wrmsr(struct cpu *cpu, uint32_t msr, uint64_t value);
+uint64_t cpu_rdtsc(struct cpu *cpu);
+/* I/O permission: IOPL and the TSS bitmap; raises #GP when denied */
+void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size);
+
+/* --- x87 / MMX / SSE (cpu/fpu.c, cpu/sse.c) --- */
+/* Execute an x87 (D8-DF) or SSE/MMX instruction; the decoder routes them */
+void fpu_exec(struct cpu *cpu, const struct x86_insn *insn);
+void sse_exec(struct cpu *cpu, const struct x86_insn *insn);
+void fpu_reset(struct cpu *cpu);  /* FNINIT state */
+
+/* --- interpreter (cpu/interp.c) --- */
+/* Execute one instruction at CS:RIP (faults are delivered inside). */
+void interp_step(struct cpu *cpu);
+/* Run until deadline (ns on the virtual clock), a halt or a request */
+int interp_run(struct cpu *cpu, int64_t deadline_ns);
+
+#endif

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Runs every unit test program given on the command line, then every guest
+# test script tests/guest/*.sh (exit 0 pass, 77 skip with a reason on stdout,
+# anything else fail), and prints one summary line "N passed, N failed, N
+# skipped". Output of failing tests is shown in full; set VERBOSE=1 for all.
+cd "$(dirname "$0")/.." || exit 1
+passed=0 failed=0 skipped=0 failures=""
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+run() { # name command...
+    name=$1; shift
+    start=$(date +%s)
+    "$@" >"$log" 2>&1
+    rc=$?
+    secs=$(( $(date +%s) - start ))
+    if [ $rc -eq 0 ]; then
+        passed=$((passed + 1)); echo "PASS $name (${secs}s)"
+        [ -n "$VERBOSE" ] && cat "$log"
+    elif [ $rc -eq 77 ]; then
+        skipped=$((skipped + 1)); echo "SKIP $name: $(tail -n 1 "$log")"
+    else
+        failed=$((failed + 1)); failures="$failures $name"
+        echo "FAIL $name (exit $rc, ${secs}s)"; sed 's/^/    /' "$log" | tail -n 60
+    fi
+}
+for t in "$@"; do
+    run "$(basename "$t")" "$t"
+done
+if [ -z "$UNIT_ONLY" ]; then
+    for t in tests/guest/*.sh; do
+        [ -f "$t" ] || continue
+        run "$(basename "$t" .sh)" sh "$t"
+    done
+fi
+[ -n "$failures" ] && echo "failed:$failures"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]
