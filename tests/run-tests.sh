@@ -24,6 +24,7 @@ run() { # name command...
     fi
 }
 for t in "$@"; do
+    case "$t" in *.d) continue ;; esac
     run "$(basename "$t")" "$t"
 done
 if [ -z "$UNIT_ONLY" ]; then
