@@ -25,20 +25,23 @@ struct vclock;
 struct vcpu_link;
 
 /* Lazy flags: the last flag-setting operation is kept as (op, size, src,
- * dst, res) and the six arithmetic flags are computed when read. */
+ * dst, res) and the six arithmetic flags are computed when read. The
+ * operations and the meaning of each op are in cpu/alu.h. */
 enum cc_op {
     CC_OP_EAGER,  /* flags are in cc.flags already */
     CC_OP_ADD, CC_OP_ADC, CC_OP_SUB, CC_OP_SBB, CC_OP_LOGIC, CC_OP_INC,
-    CC_OP_DEC, CC_OP_SHL, CC_OP_SHR, CC_OP_SAR, CC_OP_MUL, CC_OP_NEG,
+    CC_OP_DEC,
+    CC_OP_RES,    /* ZF SF PF from res; CF OF AF in cc.flags */
     CC_OP_COUNT
 };
 
 struct cpu_cc {
     uint32_t op;      /* enum cc_op */
     uint32_t size;    /* operand size in bytes */
-    uint64_t src, dst, res;
+    uint64_t src, dst, res; /* truncated to size */
     uint64_t flags;   /* CC_OP_EAGER: the arithmetic flags; otherwise the
-                         flags an op leaves unchanged (INC/DEC keep CF) */
+                         flags an op does not derive from src/dst/res (INC/DEC
+                         keep CF here, RES its CF OF AF) */
 };
 
 /* access kinds for the MMU */
