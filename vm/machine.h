@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "vm/boot.h"
 #include "vm/clock.h"
 #include "vm/memory.h"
 #include "vm/port_bus.h"
@@ -27,6 +28,7 @@ struct machine_config {
     const char *accel;           /* "auto", "interp", "jit", "kvm" */
     const char *display;         /* "none", "sdl" */
     enum vclock_mode clock_mode;
+    int icount_shift;            /* -icount shift=N */
     int64_t rtc_base;            /* seconds since the epoch; -1: host time */
 };
 
@@ -41,6 +43,7 @@ struct machine {
     int ncpus;
     struct vcpu_link cpu_link[MACHINE_MAX_CPUS];
     void *board;        /* the board's private state (devices/pc_board.c) */
+    struct boot_cpu boot; /* how vCPU 0 starts (set by a loader) */
 };
 
 /* Allocate RAM (anonymous mmap) and the buses. Returns 0 or -errno. */
