@@ -11,7 +11,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -I. $(DEP_CFLAGS) -MMD -MP
 B := build
 
-SUBSYSTEMS := vm devices cpu jit hwaccel firmware ui
+SUBSYSTEMS := vm devices cpu jit hwaccel firmware board ui
 MAIN_SRC := vm/main.c
 ALL_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(SUBSYSTEMS))))
 ifneq ($(CONFIG_SDL),yes)

@@ -23,6 +23,7 @@ out=$( {
     check jit cpu vm
     check hwaccel cpu vm
     check firmware vm
+    check board devices firmware vm
     check block
     check ui vm
 } )
