@@ -11,6 +11,10 @@
 
 #define NS_PER_SEC 1000000000LL
 #define VCLOCK_NEVER INT64_MAX
+/* The guest TSC's fixed frequency: guest TSC = clock_ns_to_ticks(now,
+ * VCLOCK_TSC_HZ) + the vCPU's offset (vcpu_link.tsc_offset). Shared by the
+ * CPU backends (RDTSC) and the local APIC (TSC-deadline timer). */
+#define VCLOCK_TSC_HZ 2000000000LL
 
 enum vclock_mode {
     VCLOCK_HOST,   /* host CLOCK_MONOTONIC, stopped while the VM is paused */

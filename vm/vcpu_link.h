@@ -35,11 +35,18 @@ struct vcpu_link {
     /* CR8 <-> TPR[7:4] */
     uint8_t (*get_cr8)(void *ic);
     void (*set_cr8)(void *ic, uint8_t cr8);
+    /* guest TSC = clock_ns_to_ticks(vclock_now, VCLOCK_TSC_HZ) + tsc_offset;
+     * the backend keeps it current, the LAPIC's TSC-deadline timer reads it */
+    int64_t tsc_offset;
 
     /* backend side */
     void *backend;
     void (*kick)(void *backend); /* async-signal-safe */
 };
+
+/* The vCPU executing on this thread: the backend sets it around run() (NULL
+ * outside). Per-CPU MMIO, the local APIC page, picks its instance by it. */
+extern _Thread_local struct vcpu_link *vcpu_link_current;
 
 static inline void vcpu_link_kick(struct vcpu_link *l)
 {
