@@ -332,6 +332,12 @@ static void test_ipi_physical_logical(void **state)
     assert_true(bit(1, APIC_REG_IRR, 0x52));
     ipi(1, 0x03, APIC_ICR_LOGICAL | 0x53);
     assert_true(bit(0, APIC_REG_IRR, 0x53) && bit(1, APIC_REG_IRR, 0x53));
+    /* any common bit selects (an LDR may have several) */
+    wr(1, APIC_REG_LDR, 0x06000000);
+    ipi(0, 0x0C, APIC_ICR_LOGICAL | 0x58);
+    assert_true(bit(1, APIC_REG_IRR, 0x58));
+    ipi(0, 0x08, APIC_ICR_LOGICAL | 0x59);
+    assert_false(bit(1, APIC_REG_IRR, 0x59));
     /* cluster model */
     wr(0, APIC_REG_DFR, 0x0FFFFFFF);
     wr(1, APIC_REG_DFR, 0x0FFFFFFF);
