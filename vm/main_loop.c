@@ -157,7 +157,9 @@ int main_loop_run(struct machine *m, const struct cpu_backend_ops *ops)
             int64_t deadline = vclock_next_deadline(m->clock);
             if (deadline > now + SLICE_NS)
                 deadline = now + SLICE_NS;
+            vcpu_link_current = &m->cpu_link[i]; /* for per-CPU MMIO */
             enum run_exit why = ops->run(l.vcpu[i], deadline);
+            vcpu_link_current = NULL;
             if (why != RUN_HALT)
                 all_halted = false;
             if (why == RUN_SHUTDOWN)

@@ -44,8 +44,9 @@ struct vcpu_link {
     void (*kick)(void *backend); /* async-signal-safe */
 };
 
-/* The vCPU executing on this thread: the backend sets it around run() (NULL
- * outside). Per-CPU MMIO, the local APIC page, picks its instance by it. */
+/* The vCPU executing on this thread: the main loop sets it around run(), a
+ * backend running vCPUs on threads of its own sets it there (NULL outside).
+ * Per-CPU MMIO, the local APIC page, picks its instance by it. */
 extern _Thread_local struct vcpu_link *vcpu_link_current;
 
 static inline void vcpu_link_kick(struct vcpu_link *l)

@@ -11,8 +11,10 @@
 
 #include "devices/apic_bus.h"
 #include "devices/lapic.h"
+#include "devices/pic.h"
 #include "vm/clock.h"
 #include "vm/memory.h"
+#include "vm/port_bus.h"
 #include "vm/vcpu_link.h"
 
 #define BASE LAPIC_DEFAULT_BASE
@@ -646,6 +648,38 @@ static void test_extint(void **state)
     assert_false(vcpu_link_take(&link[0], VCPU_EV_NMI)); /* edge only */
 }
 
+static int pic_ack_cb(void *opaque) { return pic_ack(opaque); }
+
+/* The real 8259 on the BSP's LINT0, as the board wires it */
+static void test_extint_with_pic(void **state)
+{
+    (void)state;
+    struct port_bus *io = port_bus_new();
+    static struct pic pic;
+    assert_int_equal(pic_init(&pic, io, *lapic_lint(&apic[0], 0)), 0);
+    lapic_set_extint(&apic[0], pic_ack_cb, &pic);
+    static const uint8_t icw[][2] = {
+        {0x20, 0x11}, {0x21, 0x08}, {0x21, 0x04}, {0x21, 0x01}, {0x21, 0x00},
+        {0xA0, 0x11}, {0xA1, 0x70}, {0xA1, 0x02}, {0xA1, 0x01}, {0xA1, 0x00},
+    };
+    for (size_t i = 0; i < sizeof(icw) / sizeof(icw[0]); i++)
+        port_write(io, icw[i][0], icw[i][1], 1);
+    struct irq_line irq1 = pic_irq(&pic, 1), irq12 = pic_irq(&pic, 12);
+    irq_raise(&irq12);
+    assert_true(intr(0));
+    assert_false(intr(1));
+    assert_int_equal(ack(0), 0x74);
+    irq_lower(&irq12);
+    port_write(io, 0xA0, 0x20, 1);
+    port_write(io, 0x20, 0x20, 1);
+    assert_false(intr(0));
+    irq_raise(&irq1);
+    assert_true(intr(0));
+    assert_int_equal(ack(0), 0x09);
+    port_write(io, 0x20, 0x20, 1);
+    port_bus_free(io);
+}
+
 static void test_lint_nmi_and_level(void **state)
 {
     (void)state;
@@ -723,6 +757,7 @@ int main(void)
         T(test_timer_tsc_deadline),
         T(test_apic_base_msr),
         T(test_extint),
+        T(test_extint_with_pic),
         T(test_lint_nmi_and_level),
         T(test_snapshot_state),
     };
