@@ -17,6 +17,7 @@
 #include <stdnoreturn.h>
 #include "cpu/decode.h"
 #include "cpu/x86_state.h"
+#include "vm/memory.h"
 
 struct machine;
 struct mem_map;
@@ -94,10 +95,22 @@ struct cpu {
     int exc_depth;        /* nesting while delivering: DF / triple fault */
     int exc_first;        /* first vector of a nested chain (for messages) */
     int exc_second;
+    int exc_third;        /* the fault that made it a triple fault */
     bool shutdown;        /* triple fault happened */
 
     /* TLB (cpu/mmu.c) */
     struct cpu_tlb_entry tlb[CPU_TLB_SIZE];
+    uint64_t pdpte[4];    /* PAE PDPTE registers, loaded with CR3 */
+    struct mem_listener mem_listener; /* flushes the TLB on map changes */
+
+    /* Code-write detection for the decoded-instruction cache: when
+     * code_page() says a guest-physical page holds cached code, the TLB
+     * sends every write to it through the slow path, which calls
+     * on_code_write() after the write (DMA writes to RAM are reported too).
+     * Call mmu_flush_phys_page() when a page starts holding code. Both hooks
+     * may be NULL. */
+    bool (*code_page)(struct cpu *cpu, uint64_t gpa_page);
+    void (*on_code_write)(struct cpu *cpu, uint64_t gpa, uint64_t len);
 
     /* time */
     uint64_t icount;      /* instructions retired */
@@ -156,6 +169,8 @@ int mmu_translate(struct cpu *cpu, uint64_t lin, unsigned acc, uint64_t *gpa,
                   uint32_t *pf_error, bool set_ad);
 void mmu_flush(struct cpu *cpu, bool include_global);
 void mmu_invlpg(struct cpu *cpu, uint64_t lin);
+/* drop the TLB entries that map the guest-physical page holding gpa */
+void mmu_flush_phys_page(struct cpu *cpu, uint64_t gpa);
 /* physical access (A20 applied) */
 uint64_t cpu_phys_read(struct cpu *cpu, uint64_t gpa, unsigned size);
 void cpu_phys_write(struct cpu *cpu, uint64_t gpa, uint64_t value,

@@ -1,0 +1,16 @@
+/* The CPU model tandem presents to the guest: the numbers that CPUID, the
+ * reset state and the MSRs must agree on (cpu/system.c, cpu/x86_state.c,
+ * cpu/mmu.c). */
+#ifndef CPU_CPU_MODEL_H
+#define CPU_CPU_MODEL_H
+
+/* family 6, model 3Ah, stepping 9 (CPUID.1:EAX and EDX after RESET) */
+#define CPU_SIGNATURE 0x000306a9u
+#define CPU_PHYS_BITS 40           /* MAXPHYADDR */
+#define CPU_VIRT_BITS 48
+#define CPU_PHYS_MASK ((1ull << CPU_PHYS_BITS) - 1)
+
+/* IA32_MISC_ENABLE: fast strings, BTS and PEBS unavailable */
+#define MISC_ENABLE_RESET ((1ull << 0) | (1ull << 11) | (1ull << 12))
+
+#endif
