@@ -8,7 +8,8 @@
 #include <errno.h>
 #include "vm/log.h"
 
-#define RTE_LOW_WRITABLE 0x1AFFFULL /* vector..dest mode, polarity, trigger, mask */
+/* vector, delivery and destination mode, polarity, trigger mode, mask */
+#define RTE_LOW_WRITABLE 0x1AFFFULL
 #define RTE_HIGH_WRITABLE 0xFF000000ULL
 
 static bool pin_asserted(const struct ioapic *s, int n)
@@ -43,8 +44,8 @@ static int send_rte(struct ioapic *s, uint64_t rte)
 static void service_level(struct ioapic *s, int n)
 {
     uint64_t *rte = &s->st.redir[n];
-    if (!rte_is_level(*rte) || (*rte & (IOAPIC_RTE_MASKED | IOAPIC_RTE_REMOTE_IRR)) ||
-        !pin_asserted(s, n))
+    if (!rte_is_level(*rte) || !pin_asserted(s, n) ||
+        (*rte & (IOAPIC_RTE_MASKED | IOAPIC_RTE_REMOTE_IRR)))
         return;
     if (send_rte(s, *rte) > 0)
         *rte |= IOAPIC_RTE_REMOTE_IRR;

@@ -38,7 +38,11 @@ static bool vec_test(const uint32_t *bits, unsigned v)
     return (bits[v >> 5] >> (v & 31)) & 1;
 }
 
-static void vec_set(uint32_t *bits, unsigned v) { bits[v >> 5] |= 1u << (v & 31); }
+static void vec_set(uint32_t *bits, unsigned v)
+{
+    bits[v >> 5] |= 1u << (v & 31);
+}
+
 static void vec_clear(uint32_t *bits, unsigned v)
 {
     bits[v >> 5] &= ~(1u << (v & 31));
@@ -59,7 +63,10 @@ static uint64_t apic_base_addr(const struct lapic *s)
     return s->st.apic_base & APIC_BASE_ADDR_MASK;
 }
 
-static unsigned lvt_mode(uint32_t lvt) { return (lvt >> APIC_LVT_DELIVERY_SHIFT) & 7; }
+static unsigned lvt_mode(uint32_t lvt)
+{
+    return (lvt >> APIC_LVT_DELIVERY_SHIFT) & 7;
+}
 
 static uint32_t lapic_ppr(const struct lapic *s)
 {
@@ -203,6 +210,11 @@ void lapic_local_interrupt(struct lapic *s, enum lapic_lvt which)
     unsigned mode = lvt_mode(lvt);
     if (which == LAPIC_LVT_TIMER || which == LAPIC_LVT_ERROR)
         mode = APIC_DM_FIXED;
+    /* ExtINT is the level-sensitive INTR path (extint_pending); lowest
+     * priority and startup are reserved in an LVT */
+    if (mode != APIC_DM_FIXED && mode != APIC_DM_SMI && mode != APIC_DM_NMI &&
+        mode != APIC_DM_INIT)
+        return;
     struct apic_msg m = {
         .vector = lvt & 0xFF,
         .delivery = mode,
@@ -211,8 +223,6 @@ void lapic_local_interrupt(struct lapic *s, enum lapic_lvt which)
                  (lvt & APIC_LVT_LEVEL),
         .assert = true,
     };
-    if (mode == APIC_DM_EXTINT) /* LINT0 ExtINT is level-sensitive INTR */
-        return;
     lapic_deliver(s, &m);
 }
 

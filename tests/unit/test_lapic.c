@@ -104,7 +104,8 @@ static void enable(int cpu) { wr(cpu, APIC_REG_SVR, 0x1FF); }
 
 static void self_ipi(int cpu, uint8_t vector)
 {
-    wr(cpu, APIC_REG_ICR_LO, (APIC_SH_SELF << APIC_ICR_SHORTHAND_SHIFT) | vector);
+    wr(cpu, APIC_REG_ICR_LO,
+       (APIC_SH_SELF << APIC_ICR_SHORTHAND_SHIFT) | vector);
 }
 
 static void ipi(int from, uint8_t dest, uint32_t lo)
@@ -533,7 +534,8 @@ static void test_timer_tsc_deadline(void **state)
     /* not in TSC-deadline mode: MSR writes ignored, reads 0 */
     assert_int_equal(msr_set(0, MSR_IA32_TSC_DEADLINE, 1000), 0);
     assert_int_equal(msr_get(0, MSR_IA32_TSC_DEADLINE), 0);
-    wr(0, APIC_REG_LVT, (APIC_TIMER_TSC_DEADLINE << APIC_LVT_TIMER_SHIFT) | 0x44);
+    wr(0, APIC_REG_LVT,
+       (APIC_TIMER_TSC_DEADLINE << APIC_LVT_TIMER_SHIFT) | 0x44);
     vclock_set(clk, 1000000);
     link[0].tsc_offset = 12345;
     uint64_t tsc = clock_ns_to_ticks(1000000, VCLOCK_TSC_HZ) + 12345;
@@ -571,7 +573,8 @@ static void test_apic_base_msr(void **state)
     (void)state;
     enable(0);
     /* reserved bits and x2APIC mode #GP, other MSRs are not ours */
-    assert_int_equal(msr_set(0, MSR_IA32_APIC_BASE, 0xFEE00900 | APIC_BASE_EXTD), -1);
+    assert_int_equal(
+        msr_set(0, MSR_IA32_APIC_BASE, 0xFEE00900 | APIC_BASE_EXTD), -1);
     assert_int_equal(msr_set(0, MSR_IA32_APIC_BASE, 0xFEE00901), -1);
     uint64_t v;
     assert_int_equal(link[0].msr_read(link[0].ic, 0x802, &v), -1);
