@@ -236,6 +236,9 @@ static void test_mode0_one_shot(void **state)
     /* a new count restarts it, OUT low at once */
     out8(r, 0x40, 10);
     assert_int_equal(r->level, 0);
+    uint16_t frozen = latch16(r, 0);
+    run_to_tick(r, now_tick(r) + 20);
+    assert_int_equal(latch16(r, 0), frozen);
     int64_t t = now_tick(r);
     out8(r, 0x40, 0);
     run_to_tick(r, t + 5);
@@ -481,7 +484,7 @@ static void test_late_timer_and_reset(void **state)
     /* the timer runs 10 periods late: the PIC still sees a rising edge */
     vclock_set(r->clock, tick_ns(1 + 1000 + 50));
     vclock_run_timers(r->clock);
-    assert_true(rises(r) >= 1);
+    assert_true(r->nedges >= 3); /* a fall and a rise after the first */
     assert_int_equal(r->level, 1);
     assert_int_equal(vclock_next_deadline(r->clock), tick_ns(1 + 1099));
     run_to_tick(r, 1 + 1100);
