@@ -421,6 +421,13 @@ static void test_gate_modes(void **state)
     assert_false(pit_out(&r->pit, 2));
     run_to_tick(r, 1 + 1000 + 60);
     assert_true(pit_out(&r->pit, 2));
+    /* after the terminal count a pause does not re-arm OUT */
+    run_to_tick(r, 1 + 1000 + 100);
+    out8(r, 0x61, 0x00);
+    assert_true(pit_out(&r->pit, 2));
+    out8(r, 0x61, 0x01);
+    run_to_tick(r, 1 + 1000 + 100 + 70000);
+    assert_true(pit_out(&r->pit, 2));
     rig_free(r);
 
     /* mode 2: a low gate forces OUT high and stops; rising reloads */
