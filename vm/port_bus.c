@@ -29,8 +29,10 @@ void port_bus_free(struct port_bus *bus)
         return;
     for (uint32_t p = 0; p < 65536; p++) {
         struct port_range *r = bus->slot[p];
-        if (r && r->base == p)
+        if (r && r->base == p) {
+            p += r->len - 1; /* its other slots point at it too */
             free(r);
+        }
     }
     free(bus);
 }
