@@ -1,16 +1,96 @@
 /* The PC board: creates the chipset on the machine's buses, wires the IRQ
  * lines the way an i440FX/PIIX3 PC wires them, and loads the firmware or the
  * kernel. It implements vm/board.h and is the one place (board/) that
- * includes both devices/ and firmware/. */
+ * includes both devices/ and firmware/.
+ *
+ * Interrupt wiring: each ISA IRQ line fans out to the 8259 input and to the
+ * IOAPIC pin of the same number (IRQ0 to pin 2, as the MADT override says);
+ * the 8259's INT output drives LINT0 of the boot CPU's local APIC (ExtINT),
+ * LINT1 is the NMI input; PCI INTx lines go through the PIIX3 PIRQ router. */
 #include <errno.h>
 #include <stdlib.h>
-#include "firmware/bios.h"
+#include <string.h>
+#include "board/pc_firmware.h"
+#include "board/pc_board.h"
 #include "vm/board.h"
 #include "vm/log.h"
 
-struct pc_board {
-    struct bios_rom bios;
-};
+static const uint16_t uart_base[4] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
+static const int uart_irq[4] = {4, 3, 4, 3};
+
+/* An ISA IRQ line: the 8259 input and the IOAPIC pin */
+static void isa_irq_set(void *opaque, int irq, int level)
+{
+    struct pc_board *b = opaque;
+    irq_set(&b->pic_in[irq], level);
+    irq_set(ioapic_pin(&b->ioapic, irq == 0 ? 2 : irq), level);
+}
+
+static int pic_ack_cb(void *opaque)
+{
+    return pic_ack(opaque);
+}
+
+static size_t serial_can_receive(void *opaque)
+{
+    return uart_can_receive(opaque);
+}
+
+static void serial_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+    uart_receive(opaque, buf, len);
+}
+
+static void serial_break(void *opaque)
+{
+    uart_receive_break(opaque);
+}
+
+static int create_chipset(struct machine *m, struct pc_board *b)
+{
+    int err;
+    for (int i = 0; i < 16; i++)
+        b->isa_irq[i] = (struct irq_line){isa_irq_set, b, i};
+
+    /* interrupt controllers */
+    apic_bus_init(&b->apic_bus);
+    for (int i = 0; i < m->ncpus; i++) {
+        err = lapic_init(&b->lapic[i], &m->cpu_link[i], &b->apic_bus, m->mem,
+                         m->clock);
+        if (err)
+            return err;
+    }
+    err = ioapic_init(&b->ioapic, &b->apic_bus, m->mem, IOAPIC_DEFAULT_BASE,
+                      (uint8_t)m->ncpus);
+    if (err)
+        return err;
+    err = pic_init(&b->pic, m->io, *lapic_lint(&b->lapic[0], 0));
+    if (err)
+        return err;
+    for (int i = 0; i < 16; i++)
+        b->pic_in[i] = pic_irq(&b->pic, i);
+    lapic_set_extint(&b->lapic[0], pic_ack_cb, &b->pic);
+
+    /* PCI: host bridge, ISA bridge, power management */
+    if ((err = pci_bus_init(&b->pci, m->io, m->mem)) ||
+        (err = i440fx_init(&b->host, &b->pci, m->mem, m->ram, m->ram_below_4g)) ||
+        (err = piix3_init(&b->isa, &b->pci, m->io, b->isa_irq)) ||
+        (err = acpi_pm_init(&b->pm, &b->pci, m->io, m->clock,
+                            &b->isa_irq[ACPI_SCI_IRQ])))
+        return err;
+
+    /* ISA devices */
+    err = rtc_init(&b->rtc, m->io, m->clock, b->isa_irq[8], m->cfg.rtc_base);
+    if (err)
+        return err;
+    for (int i = 0; i < 4; i++) {
+        err = uart_init(&b->uart[i], m->io, uart_base[i], b->isa_irq[uart_irq[i]],
+                        m->clock, i == 0 ? b->serial : NULL);
+        if (err)
+            return err;
+    }
+    return 0;
+}
 
 int board_init(struct machine *m)
 {
@@ -18,28 +98,42 @@ int board_init(struct machine *m)
     if (!b)
         return -ENOMEM;
     m->board = b;
-    const char *bios = m->cfg.bios;
-    if (!bios && !m->cfg.kernel) {
-        bios = bios_default_path();
-        if (!bios) {
-            error_report("no firmware: give -bios FILE or -kernel FILE, or install SeaBIOS (scripts/fetch-guests.sh)");
-            return -ENOENT;
-        }
+    int err = chardev_open(&b->serial, m->cfg.serial);
+    if (err)
+        return err;
+    err = create_chipset(m, b);
+    if (err) {
+        error_report("cannot create the PC chipset: %s", strerror(-err));
+        return err;
     }
-    if (bios) {
-        int err = bios_load(m, bios, &b->bios);
-        if (err)
-            return err;
+    if (b->serial) {
+        struct chardev_frontend fe = {serial_can_receive, serial_receive,
+                                      serial_break, &b->uart[0]};
+        chardev_set_frontend(b->serial, &fe);
     }
-    return 0;
+    return pc_firmware_load(m, b);
 }
 
 void board_reset(struct machine *m)
 {
-    (void)m;
+    struct pc_board *b = m->board;
+    for (int i = 0; i < m->ncpus; i++)
+        lapic_reset(&b->lapic[i]);
+    ioapic_reset(&b->ioapic);
+    pic_reset(&b->pic);
+    i440fx_reset(&b->host);
+    piix3_reset(&b->isa);
+    acpi_pm_reset(&b->pm);
+    rtc_reset(&b->rtc);
+    for (int i = 0; i < 4; i++)
+        uart_reset(&b->uart[i]);
+    mem_map_set_a20(m->mem, true);
+    pc_firmware_reset(m, b);
 }
 
 void board_poll(struct machine *m)
 {
-    (void)m;
+    struct pc_board *b = m->board;
+    if (b->serial)
+        chardev_poll(b->serial);
 }

@@ -1,0 +1,37 @@
+/* The PC board's devices, shared by the board files (pc_board.c wires
+ * them, pc_firmware.c loads firmware and kernels onto them). */
+#ifndef BOARD_PC_BOARD_H
+#define BOARD_PC_BOARD_H
+
+#include "devices/acpi_pm.h"
+#include "devices/apic_bus.h"
+#include "devices/i440fx.h"
+#include "devices/ioapic.h"
+#include "devices/lapic.h"
+#include "devices/pci.h"
+#include "devices/pic.h"
+#include "devices/piix3.h"
+#include "devices/rtc.h"
+#include "devices/uart.h"
+#include "firmware/bios.h"
+#include "vm/chardev.h"
+#include "vm/machine.h"
+
+struct pc_board {
+    struct irq_line isa_irq[16];  /* what ISA devices drive */
+    struct irq_line pic_in[16];
+    struct apic_bus apic_bus;
+    struct lapic lapic[MACHINE_MAX_CPUS];
+    struct ioapic ioapic;
+    struct pic pic;
+    struct pci_bus pci;
+    struct i440fx host;
+    struct piix3 isa;
+    struct acpi_pm pm;
+    struct rtc rtc;
+    struct uart uart[4];
+    struct chardev *serial;
+    struct bios_rom bios;
+};
+
+#endif
