@@ -440,6 +440,110 @@ uint64_t alu_tzcnt(struct cpu_cc *cc, uint64_t src, unsigned size)
     return count_flags(cc, src, n);
 }
 
+/* --- BMI1, BMI2, ADX. The SDM's undefined flags as Zen: ANDN, BZHI,
+ * BLS*: AF = 0, PF (and BZHI's SF) from the result; BEXTR: PF from the
+ * result, SF = 0, AF = 1. */
+
+static uint64_t bmi_flags(struct cpu_cc *cc, uint64_t res, unsigned size,
+                          bool cf)
+{
+    return record_res(cc, res, size, cf, false, false);
+}
+
+uint64_t alu_andn(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned size)
+{
+    return bmi_flags(cc, ~a & b & alu_mask(size), size, false);
+}
+
+uint64_t alu_bextr(struct cpu_cc *cc, uint64_t src, uint64_t ctl,
+                   unsigned size)
+{
+    unsigned start = ctl & 0xff, len = (ctl >> 8) & 0xff;
+    uint64_t res = 0;
+    src &= alu_mask(size);
+    if (start < 64)
+        res = src >> start;
+    if (len < 64)
+        res &= (1ULL << len) - 1;
+    /* Zen: SF = 0, AF = 1 */
+    cc_set_eager(cc, (res ? 0 : FL_ZF) | FL_AF |
+                     (__builtin_parity((unsigned)(res & 0xff)) ? 0 : FL_PF));
+    return res;
+}
+
+uint64_t alu_bzhi(struct cpu_cc *cc, uint64_t src, uint64_t index,
+                  unsigned size)
+{
+    unsigned n = index & 0xff;
+    src &= alu_mask(size);
+    if (n < alu_bits(size))
+        src &= (1ULL << n) - 1;
+    return bmi_flags(cc, src, size, n > alu_bits(size) - 1);
+}
+
+uint64_t alu_blsi(struct cpu_cc *cc, uint64_t src, unsigned size)
+{
+    src &= alu_mask(size);
+    return bmi_flags(cc, src & -src, size, src != 0);
+}
+
+uint64_t alu_blsmsk(struct cpu_cc *cc, uint64_t src, unsigned size)
+{
+    src &= alu_mask(size);
+    return bmi_flags(cc, (src ^ (src - 1)) & alu_mask(size), size, src == 0);
+}
+
+uint64_t alu_blsr(struct cpu_cc *cc, uint64_t src, unsigned size)
+{
+    src &= alu_mask(size);
+    return bmi_flags(cc, src & (src - 1), size, src == 0);
+}
+
+uint64_t alu_pdep(uint64_t src, uint64_t mask, unsigned size)
+{
+    uint64_t res = 0, bit = 1;
+    for (mask &= alu_mask(size); mask; mask &= mask - 1, bit <<= 1)
+        if (src & bit)
+            res |= mask & -mask;
+    return res;
+}
+
+uint64_t alu_pext(uint64_t src, uint64_t mask, unsigned size)
+{
+    uint64_t res = 0, bit = 1;
+    for (mask &= alu_mask(size); mask; mask &= mask - 1, bit <<= 1)
+        if (src & mask & -mask)
+            res |= bit;
+    return res;
+}
+
+static uint64_t add_carry(uint64_t a, uint64_t b, bool cin, unsigned size,
+                          bool *cout)
+{
+    uint64_t m = alu_mask(size), res;
+    a &= m;
+    b &= m;
+    res = (a + b + cin) & m;
+    *cout = cin ? res <= a : res < a;
+    return res;
+}
+
+uint64_t alu_adcx(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned size)
+{
+    bool c;
+    uint64_t res = add_carry(a, b, cc_cf(cc), size, &c);
+    cc_update(cc, FL_CF, c ? FL_CF : 0);
+    return res;
+}
+
+uint64_t alu_adox(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned size)
+{
+    bool c;
+    uint64_t res = add_carry(a, b, cc_of(cc), size, &c);
+    cc_update(cc, FL_OF, c ? FL_OF : 0);
+    return res;
+}
+
 uint64_t alu_bswap(uint64_t a, unsigned size)
 {
     if (size == 8)

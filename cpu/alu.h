@@ -10,16 +10,35 @@
  * - Inputs may carry garbage above `size`; they are truncated first.
  * - Results are returned truncated to `size` (zero-extended to 64 bits).
  *   Writing them back is the caller's job, including the 64-bit mode rule
- *   that a 32-bit destination register is zero-extended to 64 bits (the
- *   caller does that even when a shift by 0 leaves the value as it was:
- *   the hardware writes the register in that case too).
+ *   that a 32-bit destination register is zero-extended to 64 bits.
  * - Nothing here raises an exception: divide and AAM return -1 where the
  *   CPU raises #DE and leave *cc and the outputs untouched, so the caller
  *   raises before any state changes.
- * - Flags a real CPU leaves "undefined" are set the way this project's
- *   reference host (AMD Zen) sets them where that is known and cheap; each
- *   function's comment says what it does. Tests in tests/unit/test_alu.c
- *   compare against the host CPU.
+ * - Flags the SDM calls "undefined" are set the way this project's
+ *   reference host (AMD EPYC, Zen) sets them; tests/unit/test_alu.c checks
+ *   all six flags against the host, undefined ones included:
+ *     AND OR XOR TEST     AF = 0
+ *     SHL SHR SAR         AF = 1; OF for counts > 1: SHL MSB(res)^CF,
+ *                         SHR and SAR 0; CF for byte/word counts beyond
+ *                         the width: 0
+ *     ROL ROR RCL RCR     OF for every count: ROL/RCL MSB(res)^CF,
+ *                         ROR/RCR MSB(res)^MSB-1(res); a byte/word ROL/ROR
+ *                         by a multiple of the width still sets CF and OF
+ *     SHLD SHRD           AF = 1; OF as for SHL/ROR; 16-bit counts > 16 see
+ *                         cpu/alu.c
+ *     MUL IMUL            SF ZF AF PF unchanged
+ *     DIV IDIV            CF OF unchanged, SF ZF PF = 0, AF = 1
+ *     DAA DAS             OF = signed overflow of AL +/- the adjustment
+ *     AAA AAS             OF SF ZF PF of the 16-bit AX +/- 0x106
+ *     AAM                 CF OF AF = 0;  AAD: flags of AL + AH*imm (byte)
+ *     BT BTS BTR BTC      OF SF AF PF unchanged (ZF unchanged by the SDM)
+ *     BSF BSR             CF OF SF AF PF unchanged
+ *     LZCNT TZCNT         OF unchanged, SF AF PF = 0
+ *     ANDN BZHI BLS*      AF = 0, PF from the result; BEXTR SF = 0, AF = 1
+ * - Register write-back facts measured on the host, for the caller: a
+ *   32-bit shift/rotate by a masked count of 0 still zero-extends the
+ *   64-bit register; a 32-bit BSF/BSR with a zero source leaves all 64
+ *   bits unchanged; a 16-bit BSWAP clears the low 16 bits only.
  *
  * Lazy-flags scheme (enum cc_op): cc->res is always the truncated result;
  * cc->dst and cc->src the truncated first and second operands.
@@ -290,9 +309,7 @@ static inline bool alu_cmpxchg(struct cpu_cc *cc, uint64_t acc, uint64_t dst,
 
 /* --- shifts and rotates (cpu/alu.c) ------------------------------------
  * `count` is the raw count operand (CL or imm8). It is masked to 5 bits,
- * or 6 bits when size == 8. A masked count of 0 changes nothing, not even
- * the flags. AF (undefined) and OF for counts other than 1 (undefined)
- * follow the host, see each function in cpu/alu.c. */
+ * or 6 bits when size == 8. A masked count of 0 changes no flag. */
 uint64_t alu_shl(struct cpu_cc *cc, uint64_t a, unsigned count,
                  unsigned size);
 uint64_t alu_shr(struct cpu_cc *cc, uint64_t a, unsigned count,
@@ -311,7 +328,7 @@ uint64_t alu_rcl(struct cpu_cc *cc, uint64_t a, unsigned count,
 uint64_t alu_rcr(struct cpu_cc *cc, uint64_t a, unsigned count,
                  unsigned size);
 /* SHLD/SHRD: shift `a`, filling from `b`. size 2, 4 or 8. A 16-bit count
- * above 16 gives what the host gives (see cpu/alu.c). */
+ * above 16 (undefined) gives what Zen gives: `b` rotated by count - 16. */
 uint64_t alu_shld(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned count,
                   unsigned size);
 uint64_t alu_shrd(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned count,
@@ -322,7 +339,7 @@ uint64_t alu_shrd(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned count,
  * half and stores the high half in *hi (hi may be NULL: the 2- and
  * 3-operand IMUL keep only the low half). For size 1 the caller forms
  * AX = hi << 8 | lo. CF = OF = (the high half is not just the extension of
- * the low one); SF ZF AF PF as the host leaves them. */
+ * the low one); SF ZF AF PF unchanged. */
 uint64_t alu_mul(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned size,
                  uint64_t *hi);
 uint64_t alu_imul(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned size,
@@ -331,8 +348,7 @@ uint64_t alu_imul(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned size,
 /* DIV/IDIV of the double-size dividend hi:lo by `divisor` (for size 1:
  * hi = AH, lo = AL). Returns 0 with *quot and *rem set, or -1 for #DE
  * (divisor 0, or quotient does not fit, including IDIV of the most
- * negative dividend by -1); on -1 nothing is changed. Flags: as the host
- * leaves them (see cpu/alu.c). */
+ * negative dividend by -1); on -1 nothing is changed. */
 int alu_div(struct cpu_cc *cc, uint64_t lo, uint64_t hi, uint64_t divisor,
             unsigned size, uint64_t *quot, uint64_t *rem);
 int alu_idiv(struct cpu_cc *cc, uint64_t lo, uint64_t hi, uint64_t divisor,
@@ -350,14 +366,15 @@ uint16_t alu_aad(struct cpu_cc *cc, uint16_t ax, uint8_t base);
 /* --- bit operations (cpu/alu.c) ---------------------------------------
  * BT/BTS/BTR/BTC: `bit` is taken modulo the operand width (for a memory
  * operand the caller first moves the address by the bit offset's upper
- * part). CF = the old bit; the other flags as the host leaves them.
+ * part). CF = the old bit; the other flags unchanged.
  * alu_bt returns the tested bit; the others return the new value. */
 bool alu_bt(struct cpu_cc *cc, uint64_t a, uint64_t bit, unsigned size);
 uint64_t alu_bts(struct cpu_cc *cc, uint64_t a, uint64_t bit, unsigned size);
 uint64_t alu_btr(struct cpu_cc *cc, uint64_t a, uint64_t bit, unsigned size);
 uint64_t alu_btc(struct cpu_cc *cc, uint64_t a, uint64_t bit, unsigned size);
 /* BSF/BSR: ZF = (src == 0); then the destination keeps `old` (as AMD
- * documents and Intel does). Returns the new destination value. */
+ * documents and Intel does; the caller then writes nothing at all).
+ * Returns the new destination value. */
 uint64_t alu_bsf(struct cpu_cc *cc, uint64_t src, uint64_t old,
                  unsigned size);
 uint64_t alu_bsr(struct cpu_cc *cc, uint64_t src, uint64_t old,
@@ -368,6 +385,23 @@ uint64_t alu_popcnt(struct cpu_cc *cc, uint64_t src, unsigned size);
  * 0). The caller decodes F3 0F BD/BC as BSR/BSF when CPUID lacks them. */
 uint64_t alu_lzcnt(struct cpu_cc *cc, uint64_t src, unsigned size);
 uint64_t alu_tzcnt(struct cpu_cc *cc, uint64_t src, unsigned size);
+/* --- BMI1/BMI2/ADX (cpu/alu.c); the caller checks CPUID. size 4 or 8.
+ * Defined flags per the SDM, undefined ones as Zen (see cpu/alu.c).
+ * SHLX/SHRX/SARX/RORX/MULX touch no flags and need no helper. */
+uint64_t alu_andn(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned size);
+uint64_t alu_bextr(struct cpu_cc *cc, uint64_t src, uint64_t ctl,
+                   unsigned size);
+uint64_t alu_bzhi(struct cpu_cc *cc, uint64_t src, uint64_t index,
+                  unsigned size);
+uint64_t alu_blsi(struct cpu_cc *cc, uint64_t src, unsigned size);
+uint64_t alu_blsmsk(struct cpu_cc *cc, uint64_t src, unsigned size);
+uint64_t alu_blsr(struct cpu_cc *cc, uint64_t src, unsigned size);
+uint64_t alu_pdep(uint64_t src, uint64_t mask, unsigned size);
+uint64_t alu_pext(uint64_t src, uint64_t mask, unsigned size);
+/* ADCX: a + b + CF, only CF changes; ADOX: the same through OF. */
+uint64_t alu_adcx(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned size);
+uint64_t alu_adox(struct cpu_cc *cc, uint64_t a, uint64_t b, unsigned size);
+
 /* BSWAP (no flags). size 4 or 8; size 2 (undefined) gives what the host
  * gives: 0 in the low 16 bits. */
 uint64_t alu_bswap(uint64_t a, unsigned size);

@@ -123,15 +123,22 @@ static void host_setup(void)
 
 }
 
-/* Assemble: [66] [F3] [REX.W] opcode modrm [imm8] into the runner. */
-static void host_load(unsigned size, bool f3, const uint8_t *op,
-                      unsigned oplen, uint8_t modrm)
+/* Put one instruction between the runner's prologue and epilogue. */
+static void host_load_bytes(const uint8_t *insn, unsigned len)
 {
     static const uint8_t run_epi[] = {
         0x9c, 0x8f, 0x47, 0x18, 0x48, 0x89, 0x07, 0x48, 0x89, 0x4f, 0x08,
         0x48, 0x89, 0x57, 0x10, 0xc3,
     };
-    uint8_t *p = page + PAGE_RUN64 + 15;
+    memcpy(page + PAGE_RUN64 + 15, insn, len);
+    memcpy(page + PAGE_RUN64 + 15 + len, run_epi, sizeof(run_epi));
+}
+
+/* Assemble [66] [F3] [REX.W] opcode modrm. */
+static void host_load(unsigned size, bool f3, const uint8_t *op,
+                      unsigned oplen, uint8_t modrm)
+{
+    uint8_t b[15], *p = b;
     if (size == 2)
         *p++ = 0x66;
     if (f3)
@@ -141,7 +148,7 @@ static void host_load(unsigned size, bool f3, const uint8_t *op,
     memcpy(p, op, oplen);
     p += oplen;
     *p++ = modrm;
-    memcpy(p, run_epi, sizeof(run_epi));
+    host_load_bytes(b, (unsigned)(p - b));
 }
 
 /* Returns 0, or -1 when the instruction raised #DE (SIGFPE). */
@@ -460,7 +467,7 @@ static void test_double_shift(void **state)
 /* ---- MUL/IMUL/DIV/IDIV with rcx: F6/F7 /4../7 ------------------------- */
 
 /* a dividend hi:lo and a divisor: random, or small enough to fit */
-static void div_inputs(unsigned size, bool is_signed, unsigned i,
+static void div_inputs(unsigned size, unsigned i,
                        uint64_t *lo, uint64_t *hi, uint64_t *d)
 {
     uint64_t m = alu_mask(size), sign = 1ULL << (size * 8 - 1);
@@ -471,12 +478,18 @@ static void div_inputs(unsigned size, bool is_signed, unsigned i,
     case 1: *hi = *d & m ? rnd() % (*d & m) : 0; break;
     default: *hi = *lo & sign ? m : 0; break;     /* sign-extended */
     }
-    if (i < 4) {          /* the edges: most negative / -1, x / 0 */
-        *lo = i & 1 ? 0 : sign;
-        *hi = i & 1 ? 0 : m;
-        *d = i & 2 ? 0 : m;
-        if (!is_signed && i == 0)
-            *hi = m - 1;
+    if (i < 6) {          /* the edges, as (hi, lo, divisor) */
+        const uint64_t e[6][3] = {
+            {m, sign, m},      /* IDIV: most negative single / -1: #DE */
+            {sign, 0, m},      /* most negative double / -1: #DE */
+            {m - 1, sign, m},  /* DIV: largest quotient that fits */
+            {m, m, m},         /* DIV: quotient overflow */
+            {0, 0, 0},         /* divide by 0 */
+            {m, 1, 1},
+        };
+        *hi = e[i][0];
+        *lo = e[i][1];
+        *d = e[i][2];
     }
 }
 
@@ -501,7 +514,7 @@ static void test_mul_div(void **state)
                     b = operand(size);
                     hi = rnd();
                 } else {
-                    div_inputs(size, k == 3, i, &lo, &hi, &b);
+                    div_inputs(size, i, &lo, &hi, &b);
                 }
                 flags_in(&cc);
                 fin = cc_flags(&cc);
@@ -582,6 +595,128 @@ static void test_cmpxchg_bswap(void **state)
     end_run("cmpxchg/bswap");
 }
 
+/* ---- BMI1, BMI2, ADX: rax = op(rax, rcx, rdx) -------------------------- */
+
+typedef uint64_t (*alu_fn3)(struct cpu_cc *, uint64_t, uint64_t, uint64_t,
+                            unsigned);
+
+struct op3 {
+    const char *name;
+    uint8_t prefix;       /* VEX: 0; else the legacy prefix (66, F3) */
+    uint8_t pp, vvvv;     /* VEX.pp and the VEX.vvvv register */
+    uint8_t opcode, modrm;
+    alu_fn3 fn;
+};
+
+static uint64_t w_andn(struct cpu_cc *cc, uint64_t x0, uint64_t x1,
+                       uint64_t x2, unsigned s)
+{
+    return alu_andn(cc, x1, x2, s);
+}
+
+static uint64_t w_bextr(struct cpu_cc *cc, uint64_t x0, uint64_t x1,
+                        uint64_t x2, unsigned s)
+{
+    return alu_bextr(cc, x2, x1, s);
+}
+
+static uint64_t w_bzhi(struct cpu_cc *cc, uint64_t x0, uint64_t x1,
+                       uint64_t x2, unsigned s)
+{
+    return alu_bzhi(cc, x2, x1, s);
+}
+
+static uint64_t w_pdep(struct cpu_cc *cc, uint64_t x0, uint64_t x1,
+                       uint64_t x2, unsigned s)
+{
+    return alu_pdep(x1, x2, s);
+}
+
+static uint64_t w_pext(struct cpu_cc *cc, uint64_t x0, uint64_t x1,
+                       uint64_t x2, unsigned s)
+{
+    return alu_pext(x1, x2, s);
+}
+
+#define W_BLS(n) \
+    static uint64_t w_##n(struct cpu_cc *cc, uint64_t x0, uint64_t x1, \
+                          uint64_t x2, unsigned s) \
+    { \
+        return alu_##n(cc, x2, s); \
+    }
+W_BLS(blsi)
+W_BLS(blsmsk)
+W_BLS(blsr)
+
+static uint64_t w_adcx(struct cpu_cc *cc, uint64_t x0, uint64_t x1,
+                       uint64_t x2, unsigned s)
+{
+    return alu_adcx(cc, x0, x1, s);
+}
+
+static uint64_t w_adox(struct cpu_cc *cc, uint64_t x0, uint64_t x1,
+                       uint64_t x2, unsigned s)
+{
+    return alu_adox(cc, x0, x1, s);
+}
+
+static const struct op3 ops3[] = {
+    {"andn", 0, 0, 1, 0xf2, 0xc2, w_andn},
+    {"bextr", 0, 0, 1, 0xf7, 0xc2, w_bextr},
+    {"bzhi", 0, 0, 1, 0xf5, 0xc2, w_bzhi},
+    {"pdep", 0, 3, 1, 0xf5, 0xc2, w_pdep},
+    {"pext", 0, 2, 1, 0xf5, 0xc2, w_pext},
+    {"blsi", 0, 0, 0, 0xf3, 0xda, w_blsi},
+    {"blsmsk", 0, 0, 0, 0xf3, 0xd2, w_blsmsk},
+    {"blsr", 0, 0, 0, 0xf3, 0xca, w_blsr},
+    {"adcx", 0x66, 0, 0, 0xf6, 0xc1, w_adcx},
+    {"adox", 0xf3, 0, 0, 0xf6, 0xc1, w_adox},
+};
+
+static void test_bmi_adx(void **state)
+{
+    size_t k;
+    unsigned size, i;
+    host_setup();
+    mismatches = 0;
+    for (k = 0; k < sizeof(ops3) / sizeof(ops3[0]); k++)
+        for (size = 4; size <= 8; size *= 2) {
+            const struct op3 *o = &ops3[k];
+            uint8_t b[8], *p = b;
+            if (o->prefix) {                  /* [66|F3] [REX.W] 0F 38 op */
+                *p++ = o->prefix;
+                if (size == 8)
+                    *p++ = 0x48;
+                *p++ = 0x0f;
+                *p++ = 0x38;
+            } else {                          /* VEX3, map 0F38 */
+                *p++ = 0xc4;
+                *p++ = 0xe2;
+                *p++ = (uint8_t)((size == 8) << 7 | (~o->vvvv & 15) << 3 |
+                                 o->pp);
+            }
+            *p++ = o->opcode;
+            *p++ = o->modrm;
+            host_load_bytes(b, (unsigned)(p - b));
+            for (i = 0; i < iters; i++) {
+                struct cpu_cc cc;
+                struct host_regs r;
+                uint64_t x0 = operand(size), x1 = operand(size);
+                uint64_t x2 = operand(size), fin, res;
+                if (i & 1)     /* in-range BEXTR/BZHI controls */
+                    x1 = rnd() % 72 | (rnd() % 72) << 8;
+                flags_in(&cc);
+                fin = cc_flags(&cc);
+                r = (struct host_regs){x0, x1, x2, fin};
+                host_exec(&r);
+                res = o->fn(&cc, x0, x1, x2, size);
+                check(o->name, size, x1, x2, fin, r.rax & alu_mask(size),
+                      r.flags, res, &cc, 0);
+            }
+        }
+    end_run("bmi/adx");
+}
+
 /* ---- BCD, on the host in 32-bit mode ------------------------------------ */
 
 /* one BCD instruction on AX with the given flags, against the host */
@@ -652,16 +787,54 @@ static void test_host_missing(void **state)
 #define test_mul_div test_host_missing
 #define test_cmpxchg_bswap test_host_missing
 #define test_bcd test_host_missing
+#define test_bmi_adx test_host_missing
 
 #endif
+
+/* ---- RFLAGS merge and the conditions (cpu/flags.c) --------------------- */
+
+static void test_rflags(void **state)
+{
+    static struct cpu cpu;
+    static const uint64_t want_after_add = FL_FIXED1 | FL_IF | FL_DF | FL_CF |
+                                           FL_AF | FL_ZF | FL_PF;
+    unsigned cond;
+
+    cpu_set_rflags(&cpu, FL_IF | FL_DF | FL_ARITH);
+    alu_add(&cpu.cc, 0xff, 1, 1);          /* stale bits must not leak */
+    assert_int_equal(cpu_get_rflags(&cpu), want_after_add);
+    alu_sub(&cpu.cc, 0x80000000, 1, 4);    /* OF, no CF */
+    assert_int_equal(cpu_get_rflags(&cpu),
+                     FL_FIXED1 | FL_IF | FL_DF | FL_OF | FL_AF | FL_PF);
+    assert_true(cpu_cond(&cpu, 0x0));      /* O */
+    assert_false(cpu_cond(&cpu, 0x2));     /* B */
+    assert_true(cpu_cond(&cpu, 0xc));      /* L: SF != OF */
+    assert_false(cpu_cond(&cpu, 0xf));     /* G */
+
+    /* reserved bits keep their fixed values */
+    cpu_set_rflags(&cpu, ~0ULL);
+    assert_int_equal(cpu_get_rflags(&cpu), 0x3f7fd7);
+    cpu_set_rflags(&cpu, 0);
+    assert_int_equal(cpu_get_rflags(&cpu), FL_FIXED1);
+    for (cond = 0; cond < 16; cond++)      /* all flags clear */
+        assert_int_equal(cpu_cond(&cpu, cond), cond & 1);
+
+    /* INC keeps CF; LAHF-style read after it */
+    cpu_set_rflags(&cpu, FL_CF);
+    alu_inc(&cpu.cc, 0x7fff, 2);
+    assert_int_equal(cpu_get_rflags(&cpu) & FL_ARITH,
+                     FL_CF | FL_OF | FL_SF | FL_AF | FL_PF);
+}
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rflags),
         cmocka_unit_test(test_two_operand),
         cmocka_unit_test(test_double_shift),
         cmocka_unit_test(test_mul_div),
         cmocka_unit_test(test_cmpxchg_bswap),
+        cmocka_unit_test(test_bmi_adx),
         cmocka_unit_test(test_bcd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
