@@ -10,7 +10,6 @@
 #include "devices/i440fx.h"
 
 #include <string.h>
-#include "vm/log.h"
 
 static uint64_t seg_base(int i)
 {

@@ -3,7 +3,6 @@
 #include "devices/piix3.h"
 
 #include <string.h>
-#include "vm/log.h"
 #include "vm/runstate.h"
 
 #define RCR_SRST 0x02
