@@ -80,6 +80,10 @@ static int create_chipset(struct machine *m, struct pc_board *b)
         return err;
 
     /* ISA devices */
+    if ((err = pit_init(&b->pit, m->io, m->clock, b->isa_irq[0])) ||
+        (err = port61_init(&b->port61, m->io, &b->pit)) ||
+        (err = fw_cfg_init(&b->fw_cfg, m->io, m->mem)))
+        return err;
     err = rtc_init(&b->rtc, m->io, m->clock, b->isa_irq[8], m->cfg.rtc_base);
     if (err)
         return err;
@@ -121,6 +125,9 @@ void board_reset(struct machine *m)
         lapic_reset(&b->lapic[i]);
     ioapic_reset(&b->ioapic);
     pic_reset(&b->pic);
+    pit_reset(&b->pit);
+    port61_reset(&b->port61);
+    fw_cfg_reset(&b->fw_cfg);
     i440fx_reset(&b->host);
     piix3_reset(&b->isa);
     acpi_pm_reset(&b->pm);

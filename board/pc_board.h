@@ -5,12 +5,15 @@
 
 #include "devices/acpi_pm.h"
 #include "devices/apic_bus.h"
+#include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pci.h"
 #include "devices/pic.h"
 #include "devices/piix3.h"
+#include "devices/pit.h"
+#include "devices/port61.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
 #include "firmware/bios.h"
@@ -28,7 +31,10 @@ struct pc_board {
     struct i440fx host;
     struct piix3 isa;
     struct acpi_pm pm;
+    struct pit pit;
+    struct port61 port61;
     struct rtc rtc;
+    struct fw_cfg fw_cfg;
     struct uart uart[4];
     struct chardev *serial;
     struct bios_rom bios;

@@ -5,6 +5,8 @@
  * the loaders' own layout is in firmware/guest_load.h. */
 #include "board/pc_firmware.h"
 
+#include "board/pc_fw_cfg.h"
+
 #include <errno.h>
 #include <string.h>
 #include "firmware/acpi_tables.h"
@@ -35,15 +37,21 @@ static void fill_cmos(struct machine *m, struct pc_board *b)
     rtc_cmos_fill(&b->rtc, &c);
 }
 
-static int place_tables(struct machine *m)
+void pc_acpi_config(const struct machine *m, struct acpi_config *ac)
 {
-    struct acpi_config ac = {
+    *ac = (struct acpi_config){
         .ncpus = m->ncpus, .lapic_addr = LAPIC_DEFAULT_BASE,
         .ioapic_addr = IOAPIC_DEFAULT_BASE, .ioapic_id = (uint8_t)m->ncpus,
         .pm_base = ACPI_PM_BASE, .gpe0_base = ACPI_GPE0_BLK,
         .sci_irq = ACPI_SCI_IRQ, .smi_cmd = ACPI_SMI_CMD,
         .acpi_enable = ACPI_ENABLE_CMD, .acpi_disable = ACPI_DISABLE_CMD,
     };
+}
+
+static int place_tables(struct machine *m)
+{
+    struct acpi_config ac;
+    pc_acpi_config(m, &ac);
     struct acpi_blob blob;
     int err = acpi_build(&blob, &ac);
     if (err)
@@ -117,6 +125,9 @@ static int load_kernel(struct machine *m, struct pc_board *b)
 int pc_firmware_load(struct machine *m, struct pc_board *b)
 {
     fill_cmos(m, b);
+    int err = pc_fw_cfg_publish(m, b);
+    if (err)
+        return err;
     const char *bios = m->cfg.bios;
     if (!bios && !m->cfg.kernel) {
         bios = bios_default_path();
@@ -126,7 +137,7 @@ int pc_firmware_load(struct machine *m, struct pc_board *b)
         }
     }
     if (bios) {
-        int err = bios_load(m, bios, &b->bios);
+        err = bios_load(m, bios, &b->bios);
         if (err)
             return err;
     }

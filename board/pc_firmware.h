@@ -6,10 +6,14 @@
 #define BOARD_PC_FIRMWARE_H
 
 #include "board/pc_board.h"
+#include "firmware/acpi_tables.h"
 
 /* At board creation: map the BIOS, fill CMOS, load the kernel. 0 or -errno */
 int pc_firmware_load(struct machine *m, struct pc_board *b);
 /* After a system reset: the same again on the reset chipset */
 void pc_firmware_reset(struct machine *m, struct pc_board *b);
+
+/* The ACPI table parameters of this board (APIC addresses, PM ports, SCI) */
+void pc_acpi_config(const struct machine *m, struct acpi_config *ac);
 
 #endif
