@@ -310,6 +310,27 @@ static void test_intx(void **state)
     assert_int_equal(c->routed_calls, 4);
 }
 
+/* The state struct is all a snapshot needs: copy it back, re-derive */
+static void test_state_restore(void **state)
+{
+    struct ctx *c = *state;
+    struct pci_device *d = &c->dev->pci;
+    cfg_write(c, 3, 0, 0x10, 0xc000, 4);
+    cfg_write(c, 3, 0, 0x14, 0xfeb00000u, 4);
+    cfg_write(c, 3, 0, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
+    struct pci_device_state saved = d->s;
+    struct pci_bus_state bus_saved = c->bus.s;
+    pci_device_reset(d);
+    pci_bus_reset(&c->bus);
+    assert_null(port_bus_owner(c->io, 0xc000));
+    d->s = saved;
+    c->bus.s = bus_saved;
+    pci_update_mappings(d);
+    assert_string_equal(port_bus_owner(c->io, 0xc000), "fake");
+    assert_int_equal(mem_read(c->mem, 0xfeb00010u, 4), 0xab00 + 0x10 * 16 + 4);
+    assert_int_equal(port_read(c->io, 0xcf8, 4), bus_saved.config_address);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +342,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_io_bar_mapping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mem_bar_mapping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_restore, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
