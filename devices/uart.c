@@ -458,6 +458,7 @@ void uart_reset(struct uart *u)
     struct uart_state *s = &u->s;
     uint16_t divisor = s->divisor;
     uint8_t scr = s->scr;
+    bool was_high = s->irq_level;
 
     vtimer_del(&u->tx_timer);
     vtimer_del(&u->rx_timer);
@@ -466,7 +467,10 @@ void uart_reset(struct uart *u)
     s->scr = scr;
     s->rx_timeout_ns = VCLOCK_NEVER;
     s->msr = uart_modem_inputs(u);
-    irq_set(&u->irq, 0);
+    /* only ever drive the line on a change: COM1/COM3 and COM2/COM4 share
+     * their IRQs, and an idle UART must not pull its partner's level down */
+    if (was_high)
+        irq_set(&u->irq, 0);
 }
 
 int uart_init(struct uart *u, struct port_bus *bus, uint16_t base,

@@ -2,6 +2,7 @@
  * virtual clock: reset values, divisor latch, loopback, transmit timing and
  * output, IIR priorities, FIFO trigger levels and character timeout, THRE
  * re-arming, OUT2 gating, line status errors and modem status deltas. */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -285,6 +286,25 @@ static void test_out2_gates_irq(void **state)
     assert_int_equal(f->rises, 2);
 }
 
+static void test_idle_uart_leaves_shared_line_alone(void **state)
+{
+    struct fixture *f = *state;
+    struct uart com3;
+    const uint8_t c = 'z';
+    struct irq_line line = {irq_handler, f, 4};
+    assert_int_equal(uart_init(&com3, f->bus, 0x3e8, line, f->clock, NULL), 0);
+    assert_int_equal(uart_init(&com3, f->bus, 0x3e8, line, f->clock, NULL),
+                     -EBUSY);
+    out(f, MCR, 0x08);
+    out(f, IER, 0x01);
+    uart_receive(&f->uart, &c, 1);
+    assert_int_equal(f->level, 1);
+    uart_reset(&com3);
+    port_write(f->bus, 0x3e8 + 4, 0x08, 1); /* OUT2 on COM3, nothing pending */
+    port_write(f->bus, 0x3e8 + 4, 0x00, 1);
+    assert_int_equal(f->level, 1);
+}
+
 static void test_fifo_trigger_levels(void **state)
 {
     struct fixture *f = *state;
@@ -416,6 +436,7 @@ int main(void)
         T(test_thre_interrupt_and_rearm),
         T(test_iir_priority_order),
         T(test_out2_gates_irq),
+        T(test_idle_uart_leaves_shared_line_alone),
         T(test_fifo_trigger_levels),
         T(test_character_timeout),
         T(test_overrun_in_fifo_mode),
