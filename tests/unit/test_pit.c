@@ -3,13 +3,15 @@
  * 2, 3 and 4 at the exact PIT pulses, counter latch and read-back (status
  * with null count), access modes, BCD, gate triggers of modes 1 and 5 and
  * gate suspension through port 0x61, the refresh toggle, and that only the
- * next OUT change has a timer. */
+ * next OUT change has a timer; and IRQ 0 through the 8259A as Linux runs
+ * it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "devices/pic.h"
 #include "devices/pit.h"
 #include "devices/port61.h"
 #include "vm/clock.h"
@@ -503,6 +505,48 @@ static void test_late_timer_and_reset(void **state)
     rig_free(r);
 }
 
+static void cpu_intr(void *opaque, int pin, int level)
+{
+    *(int *)opaque = level;
+}
+
+static void test_irq0_through_pic(void **state)
+{
+    struct port_bus *io = port_bus_new();
+    struct vclock *clock = vclock_new(VCLOCK_MANUAL);
+    struct pic pic;
+    struct pit pit;
+    int intr = 0, taken = 0;
+    assert_int_equal(pic_init(&pic, io, (struct irq_line){cpu_intr, &intr, 0}),
+                     0);
+    assert_int_equal(pit_init(&pit, io, clock, pic_irq(&pic, 0)), 0);
+    static const uint8_t setup[][2] = {
+        {0x20, 0x11}, {0x21, 0x30}, {0x21, 0x04}, {0x21, 0x01},
+        {0xa0, 0x11}, {0xa1, 0x38}, {0xa1, 0x02}, {0xa1, 0x01},
+        {0x21, 0xfa}, {0xa1, 0xff},
+        {0x43, 0x34}, {0x40, 1193 & 0xff}, {0x40, 1193 >> 8},
+    };
+    for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
+        port_write(io, setup[i][0], setup[i][1], 1);
+    /* the main loop: run to each deadline, take the interrupt, EOI */
+    int64_t end = 50 * 1000 * 1000, d;
+    while ((d = vclock_next_deadline(clock)) <= end) {
+        vclock_set(clock, d);
+        vclock_run_timers(clock);
+        if (intr) {
+            assert_int_equal(pic_ack(&pic), 0x30);
+            port_write(io, 0x20, 0x20, 1);
+            taken++;
+        }
+    }
+    /* one per period, plus the control word raising OUT from reset low */
+    assert_int_equal(taken,
+                     1 + (int)((clock_ns_to_ticks(end, PIT_HZ) - 1) / 1193));
+    vtimer_del(&pit.timer);
+    port_bus_free(io);
+    vclock_free(clock);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -517,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_gate_modes),
         cmocka_unit_test(test_port61),
         cmocka_unit_test(test_late_timer_and_reset),
+        cmocka_unit_test(test_irq0_through_pic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
