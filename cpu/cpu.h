@@ -192,7 +192,10 @@ void cpu_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t selector,
                      struct x86_segment *out);
 
 /* --- control transfers and system (cpu/farxfer.c, cpu/task.c,
- *     cpu/system.c) --- */
+ *     cpu/system.c, cpu/cpuid.c, cpu/msr.c) --- */
+/* Far transfers and task switches are called with cpu->s.rip already at
+ * the next instruction: that is the return address they push or save.
+ * cpu_task_switch reasons: 0 JMP, 1 CALL, 2 IRET, 3 interrupt/exception. */
 void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint64_t offset);
 void cpu_far_call(struct cpu *cpu, uint16_t sel, uint64_t offset,
                   unsigned opsize);

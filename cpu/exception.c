@@ -93,6 +93,15 @@ void tss_inner_stack(struct cpu *cpu, unsigned dpl, bool ext, uint16_t *ss,
     }
 }
 
+void frame_write(struct cpu *cpu, uint64_t lin, const void *frame,
+                 unsigned len, unsigned w)
+{
+    const uint8_t *p = frame;
+    cpu_write_lin_buf(cpu, lin + len - w, p + len - w, w,
+                      ACC_WRITE | ACC_SUPER);
+    cpu_write_lin_buf(cpu, lin, p, len - w, ACC_WRITE | ACC_SUPER);
+}
+
 /* --- real mode --- */
 
 static void deliver_real(struct cpu *cpu, const struct event *ev)
@@ -239,7 +248,7 @@ static void deliver_prot(struct cpu *cpu, const struct event *ev)
     uint64_t lin = seg_lin_checked(cpu, &ssc, true, new_sp, n * w, ACC_WRITE,
                                    ss_switch ? SEL_ERR(ss_sel, ext)
                                              : SEL_ERR(0, ext));
-    cpu_write_lin_buf(cpu, lin, frame, n * w, ACC_WRITE | ACC_SUPER);
+    frame_write(cpu, lin, frame, n * w, w);
     if (ss_switch)
         seg_set_accessed(cpu, ss_sel, ss_lo);
     seg_set_accessed(cpu, sel, cs_lo);
@@ -317,7 +326,7 @@ static void deliver_long(struct cpu *cpu, const struct event *ev)
         cpu_raise(cpu, EXC_SS, SEL_ERR(0, ext));
     if (!is_canonical(target))
         cpu_raise(cpu, EXC_GP, SEL_ERR(0, ext));
-    cpu_write_lin_buf(cpu, new_rsp, frame, n * 8, ACC_WRITE | ACC_SUPER);
+    frame_write(cpu, new_rsp, frame, n * 8, 8);
     seg_set_accessed(cpu, sel, cs_lo);
 
     cpu->s.rflags &= ~(uint64_t)(FL_TF | FL_NT | FL_RF | FL_VM);

@@ -84,6 +84,12 @@ uint64_t seg_lin_checked(struct cpu *cpu, const struct x86_segment *sc,
 /* msr.c: set the guest TSC (adjusts the offset, here and in the link) */
 void cpu_set_tsc(struct cpu *cpu, uint64_t tsc);
 
+/* exception.c: write a stack frame of len bytes at lin, its highest slot
+ * (w bytes) first as the pushes of the hardware would, so that a #PF
+ * reports the address a push faulted on */
+void frame_write(struct cpu *cpu, uint64_t lin, const void *frame,
+                 unsigned len, unsigned w);
+
 /* exception.c: read the inner stack pointer of ring dpl from the TSS */
 void tss_inner_stack(struct cpu *cpu, unsigned dpl, bool ext, uint16_t *ss,
                      uint64_t *sp);
