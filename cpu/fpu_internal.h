@@ -1,0 +1,177 @@
+/* Internals shared by the x87, MMX and SSE units (cpu/fpu*.c, cpu/sse*.c):
+ * the x87/SSE state as it lives in cpu->s.xsave (FXSAVE/XSAVE layout, ST
+ * registers in stack order at a 16-byte stride, the abridged tag word by
+ * physical register), the memory-operand helpers, and the host x87 runner
+ * that executes the arithmetic with the guest's control word for exact
+ * 80-bit results and exception flags. */
+#ifndef CPU_FPU_INTERNAL_H
+#define CPU_FPU_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include "cpu/cpu.h"
+
+/* legacy-region offsets in the FXSAVE/XSAVE image */
+#define FX_FCW 0
+#define FX_FSW 2
+#define FX_FTW 4      /* abridged: one bit per physical register, 1 = valid */
+#define FX_FOP 6
+#define FX_FIP 8      /* 64-bit instruction pointer offset */
+#define FX_FDP 16     /* 64-bit data pointer offset */
+#define FX_MXCSR 24
+#define FX_MXCSR_MASK 28
+#define FX_ST 32      /* ST0..ST7, 16 bytes each */
+#define FX_XMM 160    /* XMM0..XMM15, 16 bytes each */
+#define XS_HEADER 512 /* XSAVE header: XSTATE_BV at +0, XCOMP_BV at +8 */
+
+#define MXCSR_MASK_VALUE 0xffffu /* DAZ supported */
+#define MXCSR_DEFAULT 0x1f80u
+
+/* FSW bits */
+#define FSW_IE 0x0001
+#define FSW_DE 0x0002
+#define FSW_ZE 0x0004
+#define FSW_OE 0x0008
+#define FSW_UE 0x0010
+#define FSW_PE 0x0020
+#define FSW_SF 0x0040
+#define FSW_ES 0x0080
+#define FSW_C0 0x0100
+#define FSW_C1 0x0200
+#define FSW_C2 0x0400
+#define FSW_C3 0x4000
+#define FSW_CC (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)
+#define FSW_B 0x8000
+#define FSW_EXC 0x003f
+
+/* an 80-bit extended value as stored: 64-bit significand, sign+exponent */
+struct fx80 {
+    uint64_t mant;
+    uint16_t se;
+};
+
+extern const struct fx80 fx80_indefinite; /* the QNaN indefinite */
+
+static inline uint8_t *fx_ptr(struct cpu *cpu, unsigned off)
+{
+    return cpu->s.xsave + off;
+}
+static inline uint16_t fx_get16(struct cpu *cpu, unsigned off)
+{
+    uint16_t v;
+    memcpy(&v, cpu->s.xsave + off, 2);
+    return v;
+}
+static inline void fx_set16(struct cpu *cpu, unsigned off, uint16_t v)
+{
+    memcpy(cpu->s.xsave + off, &v, 2);
+}
+static inline uint32_t fx_get32(struct cpu *cpu, unsigned off)
+{
+    uint32_t v;
+    memcpy(&v, cpu->s.xsave + off, 4);
+    return v;
+}
+static inline void fx_set32(struct cpu *cpu, unsigned off, uint32_t v)
+{
+    memcpy(cpu->s.xsave + off, &v, 4);
+}
+static inline uint64_t fx_get64(struct cpu *cpu, unsigned off)
+{
+    uint64_t v;
+    memcpy(&v, cpu->s.xsave + off, 8);
+    return v;
+}
+static inline void fx_set64(struct cpu *cpu, unsigned off, uint64_t v)
+{
+    memcpy(cpu->s.xsave + off, &v, 8);
+}
+
+/* --- x87 state (cpu/fpu_state.c) --- */
+static inline uint16_t fpu_fcw(struct cpu *cpu) { return fx_get16(cpu, FX_FCW); }
+static inline uint16_t fpu_fsw(struct cpu *cpu) { return fx_get16(cpu, FX_FSW); }
+static inline unsigned fpu_top(struct cpu *cpu)
+{
+    return (fpu_fsw(cpu) >> 11) & 7;
+}
+void fpu_set_fsw(struct cpu *cpu, uint16_t fsw); /* keeps B equal to ES */
+void fpu_set_top(struct cpu *cpu, unsigned top);
+bool fpu_st_empty(struct cpu *cpu, unsigned i);   /* ST(i) tagged empty */
+struct fx80 fpu_st(struct cpu *cpu, unsigned i);
+void fpu_set_st(struct cpu *cpu, unsigned i, struct fx80 v); /* tags valid */
+void fpu_set_tag_empty(struct cpu *cpu, unsigned i);
+void fpu_push(struct cpu *cpu, struct fx80 v);
+void fpu_pop(struct cpu *cpu);
+void fpu_rotate_to_physical(struct cpu *cpu); /* make TOP 0 (for MMX) */
+void fpu_incstp(struct cpu *cpu);
+void fpu_decstp(struct cpu *cpu);
+unsigned fpu_full_tag(struct cpu *cpu, unsigned phys); /* 0 valid .. 3 empty */
+uint16_t fpu_full_tag_word(struct cpu *cpu);
+void fpu_load_full_tag_word(struct cpu *cpu, uint16_t ftw);
+/* Raise the flags in exc (FSW_IE.. plus FSW_SF) and recompute ES/B */
+void fpu_set_exceptions(struct cpu *cpu, uint16_t exc);
+static inline bool fpu_unmasked(struct cpu *cpu, uint16_t exc)
+{
+    return (exc & ~fpu_fcw(cpu) & FSW_EXC) != 0;
+}
+void fpu_set_cc(struct cpu *cpu, uint16_t mask, uint16_t bits);
+
+/* --- operand access (cpu/vec_mem.c) --- */
+uint64_t vec_ea(struct cpu *cpu, const struct x86_insn *insn);
+uint64_t vec_ea_add(const struct x86_insn *insn, uint64_t ea, uint64_t add);
+void vec_read(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea,
+              void *buf, unsigned len);
+void vec_write(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea,
+               const void *buf, unsigned len);
+uint64_t vec_lin(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea);
+
+/* --- the host x87 runner (cpu/fpu_host.c) --- */
+enum fpu_host_op {
+#define FPU_HOST_OP(name, bytes) FH_##name,
+#include "cpu/fpu_host_ops.h"
+#undef FPU_HOST_OP
+    FH_COUNT
+};
+
+struct fpu_host_io {
+    struct fx80 in0, in1; /* host ST0 and ST1 before the operation */
+    uint16_t fcw;         /* the guest control word */
+    uint8_t mem[16];      /* the memory operand (rdx points here) */
+    /* results */
+    uint16_t fsw;         /* host status word after the operation */
+    int pops;             /* entries popped (negative: pushed) */
+    struct fx80 out[4];   /* host ST0.. after the operation */
+};
+void fpu_host_run(enum fpu_host_op op, struct fpu_host_io *io);
+
+/* --- x87 instruction helpers shared by the fpu_*.c files --- */
+/* Merge the host's exception flags and the condition bits in cc_mask into
+ * the guest FSW. */
+void fpu_merge_host(struct cpu *cpu, const struct fpu_host_io *io,
+                    uint16_t cc_mask);
+/* stack underflow/overflow: set IE|SF and C1; true if masked (the caller
+ * then writes the default result) */
+bool fpu_stack_underflow(struct cpu *cpu);
+bool fpu_stack_overflow(struct cpu *cpu);
+
+void fpu_exec_arith(struct cpu *cpu, const struct x86_insn *insn,
+                    uint64_t ea);
+void fpu_ftst(struct cpu *cpu);
+void fpu_fxam(struct cpu *cpu);
+void fpu_exec_load_store(struct cpu *cpu, const struct x86_insn *insn,
+                         uint64_t ea);
+void fpu_exec_d9_reg(struct cpu *cpu, const struct x86_insn *insn);
+void fpu_exec_env(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea);
+void fpu_exec_misc_reg(struct cpu *cpu, const struct x86_insn *insn);
+
+/* FSTENV/FSAVE images (cpu/fpu_env.c) */
+unsigned fpu_env_size(struct cpu *cpu, const struct x86_insn *insn);
+void fpu_store_env(struct cpu *cpu, const struct x86_insn *insn, uint8_t *buf);
+void fpu_load_env(struct cpu *cpu, const struct x86_insn *insn,
+                  const uint8_t *buf);
+
+/* --- MMX/SSE availability (cpu/sse_exec.c) --- */
+void fpu_check_mf(struct cpu *cpu); /* pending unmasked x87 exception */
+
+#endif
