@@ -171,7 +171,77 @@ void fpu_store_env(struct cpu *cpu, const struct x86_insn *insn, uint8_t *buf);
 void fpu_load_env(struct cpu *cpu, const struct x86_insn *insn,
                   const uint8_t *buf);
 
-/* --- MMX/SSE availability (cpu/sse_exec.c) --- */
 void fpu_check_mf(struct cpu *cpu); /* pending unmasked x87 exception */
+
+/* --- MMX/SSE --- */
+#define MXCSR_EXC 0x3fu
+
+/* the host vector unit (cpu/sse_host.c, cpu/sse_host_ops.h) */
+#define SF_MXCSR 1u    /* a floating-point operation: MXCSR applies */
+#define SF_MMX 2u
+#define SF_COMBINE 4u
+#define SF_HIGH 8u
+#define SF_HASIMM 16u
+#define SF_IMM(n) (SF_HASIMM | ((unsigned)(n) << 8))
+
+struct sse_io {
+    uint8_t a[16], b[16], c[16]; /* xmm1 (dst), xmm2 (src), xmm0 */
+    uint32_t mxcsr;
+};
+
+struct sse_host_row {
+    uint8_t map, opcode, pfx, size;
+    uint32_t flags;
+    void (*fn)(struct sse_io *io);
+};
+
+enum sse_host_id {
+#define SSE_HOST_OP(name, map, op, pfx, size, flags, mn) SH_##name,
+#include "cpu/sse_host_ops.h"
+#undef SSE_HOST_OP
+    SH_COUNT
+};
+
+extern const struct sse_host_row sse_host_rows[SH_COUNT];
+/* the row for (map, opcode, prefix) and, for rows with an immediate, imm */
+const struct sse_host_row *sse_host_find(unsigned map, unsigned opcode,
+                                         unsigned pfx, unsigned imm);
+/* run a row on io with the guest MXCSR (all exceptions masked on the host) */
+void sse_host_call(struct cpu *cpu, const struct sse_host_row *row,
+                   struct sse_io *io);
+
+/* operand access and checks (cpu/sse_exec.c) */
+struct sse_ctx {
+    struct cpu *cpu;
+    const struct x86_insn *insn;
+    unsigned pfx;   /* mandatory prefix: 0, 0x66, 0xf3, 0xf2 */
+    uint64_t ea;    /* memory operand offset when insn->mod != 3 */
+};
+
+static inline uint8_t *sse_xmm(struct cpu *cpu, unsigned i)
+{
+    return cpu->s.xsave + FX_XMM + 16 * (i & 15);
+}
+uint64_t sse_mm(struct cpu *cpu, unsigned i);
+void sse_set_mm(struct cpu *cpu, unsigned i, uint64_t v);
+void sse_check_sse(struct cpu *cpu);  /* #UD / #NM for SSE instructions */
+void sse_check_mmx(struct cpu *cpu);  /* #UD / #NM / #MF, then MMX state */
+/* fold the exception flags an operation raised into MXCSR; an unmasked one
+ * raises #XM (or #UD without CR4.OSXMMEXCPT) before any result is written */
+void sse_mxcsr_raise(struct cpu *cpu, uint32_t flags);
+/* the r/m operand: an XMM (or MMX) register or size bytes of memory
+ * (zero-extended to 16); align: #GP(0) unless 16-byte aligned */
+void sse_read_rm(struct sse_ctx *c, bool mmx, void *buf, unsigned size,
+                 bool align);
+void sse_write_mem(struct sse_ctx *c, const void *buf, unsigned size,
+                   bool align);
+uint64_t sse_gpr_rm(struct sse_ctx *c, unsigned size); /* r/m32/64 */
+void sse_set_gpr(struct cpu *cpu, unsigned reg, uint64_t v, unsigned size);
+
+bool sse_exec_move(struct sse_ctx *c);
+bool sse_exec_shuffle(struct sse_ctx *c);
+bool sse_exec_convert(struct sse_ctx *c);
+bool sse_exec_state(struct sse_ctx *c);
+bool sse_exec_string(struct sse_ctx *c);
 
 #endif

@@ -1,0 +1,74 @@
+/* Runs an SSE/MMX operation on the host's vector unit (an x86-64 host has
+ * SSE4.2 on every machine tandem targets): the rows of cpu/sse_host_ops.h,
+ * each one instruction executed on xmm1/xmm2/xmm0 with the guest MXCSR
+ * loaded, all exceptions masked on the host, and the flags read back. */
+#include "cpu/fpu_internal.h"
+
+#define SSE_HOST_OP(name, map, op, pfx, size, flags, mn)                      \
+    static void sse_h_##name(struct sse_io *io)                               \
+    {                                                                         \
+        uint32_t host;                                                        \
+        __asm__ volatile("stmxcsr %[host]\n\t"                                \
+                         "ldmxcsr %[mx]\n\t"                                  \
+                         "movdqu %[a], %%xmm1\n\t"                            \
+                         "movdqu %[b], %%xmm2\n\t"                            \
+                         "movdqu %[c], %%xmm0\n\t" mn " %%xmm2, %%xmm1\n\t"   \
+                         "movdqu %%xmm1, %[a]\n\t"                            \
+                         "stmxcsr %[mx]\n\t"                                  \
+                         "ldmxcsr %[host]"                                    \
+                         : [a] "+m"(io->a), [mx] "+m"(io->mxcsr),             \
+                           [host] "=m"(host)                                  \
+                         : [b] "m"(io->b), [c] "m"(io->c)                     \
+                         : "xmm0", "xmm1", "xmm2");                           \
+    }
+#include "cpu/sse_host_ops.h"
+#undef SSE_HOST_OP
+
+const struct sse_host_row sse_host_rows[SH_COUNT] = {
+#define SSE_HOST_OP(name, map, op, pfx, size, flags, mn)                      \
+    [SH_##name] = { map, op, pfx, size, flags, sse_h_##name },
+#include "cpu/sse_host_ops.h"
+#undef SSE_HOST_OP
+};
+
+static unsigned pfx_index(unsigned pfx)
+{
+    return pfx == 0x66 ? 1 : pfx == 0xf3 ? 2 : pfx == 0xf2 ? 3 : 0;
+}
+
+const struct sse_host_row *sse_host_find(unsigned map, unsigned opcode,
+                                         unsigned pfx, unsigned imm)
+{
+    /* first row of each (map, opcode, prefix); rows sharing one are
+     * adjacent in the list */
+    static int16_t first[4][256][4];
+    static bool built;
+    if (!built) {
+        memset(first, 0xff, sizeof(first));
+        for (int i = SH_COUNT - 1; i >= 0; i--) {
+            const struct sse_host_row *r = &sse_host_rows[i];
+            first[r->map & 3][r->opcode][pfx_index(r->pfx)] = (int16_t)i;
+        }
+        built = true;
+    }
+    int i = first[map & 3][opcode & 0xff][pfx_index(pfx)];
+    if (i < 0)
+        return NULL;
+    for (; i < SH_COUNT; i++) {
+        const struct sse_host_row *r = &sse_host_rows[i];
+        if (r->map != map || r->opcode != opcode || r->pfx != pfx)
+            return NULL;
+        if (!(r->flags & SF_HASIMM) || (r->flags >> 8) == imm)
+            return r;
+    }
+    return NULL;
+}
+
+void sse_host_call(struct cpu *cpu, const struct sse_host_row *row,
+                   struct sse_io *io)
+{
+    io->mxcsr = (io->mxcsr & ~MXCSR_EXC) | 0x1f80;
+    row->fn(io);
+    if (row->flags & SF_MXCSR)
+        sse_mxcsr_raise(cpu, io->mxcsr & MXCSR_EXC);
+}
