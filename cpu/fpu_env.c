@@ -63,7 +63,7 @@ void fpu_load_env(struct cpu *cpu, const struct x86_insn *insn,
     bool wide = insn->opsize != 2;
     uint64_t fip, fdp;
     uint16_t fop = 0;
-    fx_set16(cpu, FX_FCW, (uint16_t)get(buf, 0, wide));
+    fx_set16(cpu, FX_FCW, FCW_FIX(get(buf, 0, wide)));
     fpu_load_full_tag_word(cpu, (uint16_t)get(buf, 2, wide));
     if (real_format(cpu)) {
         uint32_t w4 = get(buf, 4, wide), w6 = get(buf, 6, wide);
@@ -79,7 +79,9 @@ void fpu_load_env(struct cpu *cpu, const struct x86_insn *insn,
     fx_set64(cpu, FX_FIP, fip);
     fx_set64(cpu, FX_FDP, fdp);
     fx_set16(cpu, FX_FOP, fop);
-    fpu_set_fsw(cpu, (uint16_t)get(buf, 1, wide));
+    uint16_t fsw = (uint16_t)get(buf, 1, wide);
+    fpu_move_top(cpu, (fsw >> 11) & 7);
+    fpu_set_fsw(cpu, fsw);
 }
 
 void fpu_exec_env(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea)
@@ -97,7 +99,7 @@ void fpu_exec_env(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea)
             return;
         case 5: /* FLDCW */
             vec_read(cpu, insn, ea, &w, 2);
-            fx_set16(cpu, FX_FCW, w);
+            fx_set16(cpu, FX_FCW, FCW_FIX(w));
             fpu_set_fsw(cpu, fpu_fsw(cpu));
             return;
         case 6: /* FNSTENV, then mask all exceptions */
@@ -115,12 +117,12 @@ void fpu_exec_env(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea)
         switch (reg) {
         case 4: /* FRSTOR */
             vec_read(cpu, insn, ea, buf, env + 80);
+            fpu_load_env(cpu, insn, buf);
             for (unsigned i = 0; i < 8; i++) {
                 uint8_t *slot = fx_ptr(cpu, FX_ST + 16 * i);
                 memcpy(slot, buf + env + 10 * i, 10);
                 memset(slot + 10, 0, 6);
             }
-            fpu_load_env(cpu, insn, buf);
             return;
         case 6: /* FNSAVE, then FNINIT */
             fpu_store_env(cpu, insn, buf);

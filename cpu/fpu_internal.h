@@ -44,6 +44,8 @@
 #define FSW_CC (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)
 #define FSW_B 0x8000
 #define FSW_EXC 0x003f
+/* FCW as loaded: bits 7 and 13-15 read as 0, bit 6 as 1 */
+#define FCW_FIX(v) ((uint16_t)(((v) & 0x1f3f) | 0x40))
 
 /* an 80-bit extended value as stored: 64-bit significand, sign+exponent */
 struct fx80 {
@@ -104,6 +106,8 @@ void fpu_set_tag_empty(struct cpu *cpu, unsigned i);
 void fpu_push(struct cpu *cpu, struct fx80 v);
 void fpu_pop(struct cpu *cpu);
 void fpu_rotate_to_physical(struct cpu *cpu); /* make TOP 0 (for MMX) */
+/* change TOP keeping each physical register's contents */
+void fpu_move_top(struct cpu *cpu, unsigned top);
 void fpu_incstp(struct cpu *cpu);
 void fpu_decstp(struct cpu *cpu);
 unsigned fpu_full_tag(struct cpu *cpu, unsigned phys); /* 0 valid .. 3 empty */

@@ -52,6 +52,16 @@ static void fst_st(struct cpu *cpu, unsigned i, bool pop)
         fpu_pop(cpu);
 }
 
+/* D9 D8+i (FSTP1): as FSTP, but an empty ST0 is just popped (no stack
+ * fault), as the hardware does */
+static void fstp1(struct cpu *cpu, unsigned i)
+{
+    if (fpu_st_empty(cpu, 0))
+        fpu_pop(cpu);
+    else
+        fst_st(cpu, i, true);
+}
+
 static void sign_op(struct cpu *cpu, bool chs)
 {
     if (fpu_st_empty(cpu, 0)) {
@@ -148,7 +158,7 @@ void fpu_exec_d9_reg(struct cpu *cpu, const struct x86_insn *insn)
         if (i != 0)
             cpu_raise_noerr(cpu, EXC_UD);
         return; /* FNOP */
-    case 3: fst_st(cpu, i, true); return; /* FSTP1 */
+    case 3: fstp1(cpu, i); return;
     case 4:
         switch (i) {
         case 0: sign_op(cpu, true); return;

@@ -91,11 +91,16 @@ void fpu_pop(struct cpu *cpu)
 void fpu_incstp(struct cpu *cpu) { rotate(cpu, 1); }
 void fpu_decstp(struct cpu *cpu) { rotate(cpu, -1); }
 
+void fpu_move_top(struct cpu *cpu, unsigned top)
+{
+    unsigned old = fpu_top(cpu);
+    if (old != (top & 7))
+        rotate(cpu, (int)((top - old) & 7));
+}
+
 void fpu_rotate_to_physical(struct cpu *cpu)
 {
-    unsigned top = fpu_top(cpu);
-    if (top)
-        rotate(cpu, -(int)top);
+    fpu_move_top(cpu, 0);
 }
 
 unsigned fpu_full_tag(struct cpu *cpu, unsigned p)
@@ -130,6 +135,7 @@ void fpu_load_full_tag_word(struct cpu *cpu, uint16_t ftw)
 
 void fpu_reset(struct cpu *cpu)
 {
+    fpu_move_top(cpu, 0);
     fx_set16(cpu, FX_FCW, 0x037f);
     fx_set16(cpu, FX_FSW, 0);
     cpu->s.xsave[FX_FTW] = 0;
