@@ -18,12 +18,32 @@
 static const uint16_t uart_base[4] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
 static const int uart_irq[4] = {4, 3, 4, 3};
 
-/* An ISA IRQ line: the 8259 input and the IOAPIC pin */
-static void isa_irq_set(void *opaque, int irq, int level)
+/* An ISA IRQ line is shared: its level is the OR of every source driving it
+ * (two UARTs on IRQ 4, a PCI PIRQ routed onto an ISA device's IRQ). Each
+ * source gets its own irq_line whose pin encodes (source << 4) | irq. */
+static void isa_irq_set(void *opaque, int pin, int level)
 {
     struct pc_board *b = opaque;
-    irq_set(&b->pic_in[irq], level);
-    irq_set(ioapic_pin(&b->ioapic, irq == 0 ? 2 : irq), level);
+    int irq = pin & 15, src = pin >> 4;
+    uint32_t old = b->isa_sources[irq];
+    if (level)
+        b->isa_sources[irq] |= 1u << src;
+    else
+        b->isa_sources[irq] &= ~(1u << src);
+    int now = b->isa_sources[irq] != 0;
+    if (now == (old != 0))
+        return;
+    irq_set(&b->pic_in[irq], now);
+    irq_set(ioapic_pin(&b->ioapic, irq == 0 ? 2 : irq), now);
+}
+
+/* A new source for ISA IRQ irq */
+static struct irq_line isa_irq_source(struct pc_board *b, int irq)
+{
+    int src = b->isa_nsources[irq]++;
+    if (src >= 32)
+        abort(); /* the board wires fewer than 32 sources per IRQ */
+    return (struct irq_line){isa_irq_set, b, (src << 4) | irq};
 }
 
 static int pic_ack_cb(void *opaque)
@@ -50,7 +70,7 @@ static int create_chipset(struct machine *m, struct pc_board *b)
 {
     int err;
     for (int i = 0; i < 16; i++)
-        b->isa_irq[i] = (struct irq_line){isa_irq_set, b, i};
+        b->pirq_out[i] = isa_irq_source(b, i);
 
     /* interrupt controllers */
     apic_bus_init(&b->apic_bus);
@@ -71,24 +91,24 @@ static int create_chipset(struct machine *m, struct pc_board *b)
         b->pic_in[i] = pic_irq(&b->pic, i);
     lapic_set_extint(&b->lapic[0], pic_ack_cb, &b->pic);
 
+    b->sci = isa_irq_source(b, ACPI_SCI_IRQ);
     /* PCI: host bridge, ISA bridge, power management */
     if ((err = pci_bus_init(&b->pci, m->io, m->mem)) ||
         (err = i440fx_init(&b->host, &b->pci, m->mem, m->ram, m->ram_below_4g)) ||
-        (err = piix3_init(&b->isa, &b->pci, m->io, b->isa_irq)) ||
-        (err = acpi_pm_init(&b->pm, &b->pci, m->io, m->clock,
-                            &b->isa_irq[ACPI_SCI_IRQ])))
+        (err = piix3_init(&b->isa, &b->pci, m->io, b->pirq_out)) ||
+        (err = acpi_pm_init(&b->pm, &b->pci, m->io, m->clock, &b->sci)))
         return err;
 
     /* ISA devices */
-    if ((err = pit_init(&b->pit, m->io, m->clock, b->isa_irq[0])) ||
+    if ((err = pit_init(&b->pit, m->io, m->clock, isa_irq_source(b, 0))) ||
         (err = port61_init(&b->port61, m->io, &b->pit)) ||
         (err = fw_cfg_init(&b->fw_cfg, m->io, m->mem)))
         return err;
-    err = rtc_init(&b->rtc, m->io, m->clock, b->isa_irq[8], m->cfg.rtc_base);
+    err = rtc_init(&b->rtc, m->io, m->clock, isa_irq_source(b, 8), m->cfg.rtc_base);
     if (err)
         return err;
     for (int i = 0; i < 4; i++) {
-        err = uart_init(&b->uart[i], m->io, uart_base[i], b->isa_irq[uart_irq[i]],
+        err = uart_init(&b->uart[i], m->io, uart_base[i], isa_irq_source(b, uart_irq[i]),
                         m->clock, i == 0 ? b->serial : NULL);
         if (err)
             return err;

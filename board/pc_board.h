@@ -21,7 +21,10 @@
 #include "vm/machine.h"
 
 struct pc_board {
-    struct irq_line isa_irq[16];  /* what ISA devices drive */
+    uint32_t isa_sources[16];     /* per ISA IRQ: which sources drive it */
+    int isa_nsources[16];
+    struct irq_line pirq_out[16]; /* the PIIX3's source on each ISA IRQ */
+    struct irq_line sci;          /* the ACPI PM's source on IRQ 9 */
     struct irq_line pic_in[16];
     struct apic_bus apic_bus;
     struct lapic lapic[MACHINE_MAX_CPUS];
