@@ -4,6 +4,7 @@
  * with the set 2 to set 1 translation. */
 #include "devices/i8042.h"
 
+#include "devices/byte_io.h"
 #include "vm/log.h"
 #include "vm/runstate.h"
 
@@ -183,7 +184,7 @@ static void i8042_data(struct i8042 *c, uint8_t v)
     }
 }
 
-static uint64_t i8042_data_read(void *opaque, uint64_t offset, unsigned size)
+static uint8_t i8042_data_read_byte(void *opaque, unsigned offset)
 {
     struct i8042 *c = opaque;
     uint8_t v = c->s.out;
@@ -193,31 +194,52 @@ static uint64_t i8042_data_read(void *opaque, uint64_t offset, unsigned size)
     return v;
 }
 
-static void i8042_data_write(void *opaque, uint64_t offset, uint64_t value,
-                             unsigned size)
+static void i8042_data_write_byte(void *opaque, unsigned offset, uint8_t v)
 {
     struct i8042 *c = opaque;
     c->s.status &= ~ST_CMD;
-    i8042_data(c, (uint8_t)value);
+    i8042_data(c, v);
     i8042_refill(c);
     i8042_update_irq(c);
 }
 
-static uint64_t i8042_status_read(void *opaque, uint64_t offset, unsigned size)
+static uint8_t i8042_status_read_byte(void *opaque, unsigned offset)
 {
     struct i8042 *c = opaque;
     return c->s.status | (*i8042_cmd_byte(c) & CB_SYS ? ST_SYS : 0);
 }
 
-static void i8042_command_write(void *opaque, uint64_t offset, uint64_t value,
-                                unsigned size)
+static void i8042_command_write_byte(void *opaque, unsigned offset, uint8_t v)
 {
     struct i8042 *c = opaque;
     c->s.status |= ST_CMD;
     c->s.pending_cmd = 0;
-    i8042_command(c, (uint8_t)value);
+    i8042_command(c, v);
     i8042_refill(c);
     i8042_update_irq(c);
+}
+
+/* Each port is one byte wide; wider accesses reach only their first byte */
+static uint64_t i8042_data_read(void *opaque, uint64_t offset, unsigned size)
+{
+    return byte_io_read(i8042_data_read_byte, opaque, offset, size, 1);
+}
+
+static void i8042_data_write(void *opaque, uint64_t offset, uint64_t value,
+                             unsigned size)
+{
+    byte_io_write(i8042_data_write_byte, opaque, offset, value, size, 1);
+}
+
+static uint64_t i8042_status_read(void *opaque, uint64_t offset, unsigned size)
+{
+    return byte_io_read(i8042_status_read_byte, opaque, offset, size, 1);
+}
+
+static void i8042_command_write(void *opaque, uint64_t offset, uint64_t value,
+                                unsigned size)
+{
+    byte_io_write(i8042_command_write_byte, opaque, offset, value, size, 1);
 }
 
 static const struct io_ops i8042_data_ops = {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include "devices/byte_io.h"
 #include "vm/log.h"
 
 enum {
@@ -415,7 +416,7 @@ static void rtc_write_reg(struct rtc *r, uint8_t index, uint8_t v, int64_t now)
     }
 }
 
-static uint64_t rtc_io_read(void *opaque, uint64_t offset, unsigned size)
+static uint8_t rtc_read_byte(void *opaque, unsigned offset)
 {
     struct rtc *r = opaque;
     int64_t now = vclock_now(r->clock);
@@ -428,8 +429,7 @@ static uint64_t rtc_io_read(void *opaque, uint64_t offset, unsigned size)
     return v;
 }
 
-static void rtc_io_write(void *opaque, uint64_t offset, uint64_t value,
-                         unsigned size)
+static void rtc_write_byte(void *opaque, unsigned offset, uint8_t value)
 {
     struct rtc *r = opaque;
     int64_t now = vclock_now(r->clock);
@@ -439,9 +439,21 @@ static void rtc_io_write(void *opaque, uint64_t offset, uint64_t value,
         return;
     }
     rtc_catch_up(r, now);
-    rtc_write_reg(r, r->s.index, (uint8_t)value, now);
+    rtc_write_reg(r, r->s.index, value, now);
     rtc_update_irq(r);
     rtc_arm(r, now);
+}
+
+/* "out 0x70, ax" writes the index and the data in one go */
+static uint64_t rtc_io_read(void *opaque, uint64_t offset, unsigned size)
+{
+    return byte_io_read(rtc_read_byte, opaque, offset, size, 2);
+}
+
+static void rtc_io_write(void *opaque, uint64_t offset, uint64_t value,
+                         unsigned size)
+{
+    byte_io_write(rtc_write_byte, opaque, offset, value, size, 2);
 }
 
 static const struct io_ops rtc_ops = {

@@ -5,6 +5,7 @@
  * brought up to date on every register access and by two timers. */
 #include "devices/uart.h"
 
+#include "devices/byte_io.h"
 #include "vm/log.h"
 
 #define UART_CLOCK_HZ 1843200 /* the PC's crystal: divisor 1 = 115200 baud */
@@ -281,7 +282,7 @@ static uint8_t uart_read_rbr(struct uart *u)
     return s->rbr;
 }
 
-static uint64_t uart_read(void *opaque, uint64_t offset, unsigned size)
+static uint8_t uart_read_byte(void *opaque, unsigned offset)
 {
     struct uart *u = opaque;
     struct uart_state *s = &u->s;
@@ -360,12 +361,10 @@ static void uart_write_fcr(struct uart *u, uint8_t v)
     s->fcr = v & 0xc9; /* enable, DMA mode, trigger level */
 }
 
-static void uart_write(void *opaque, uint64_t offset, uint64_t value,
-                       unsigned size)
+static void uart_write_byte(void *opaque, unsigned offset, uint8_t v)
 {
     struct uart *u = opaque;
     struct uart_state *s = &u->s;
-    uint8_t v = (uint8_t)value;
 
     uart_sync(u);
     switch (offset) {
@@ -400,10 +399,21 @@ static void uart_write(void *opaque, uint64_t offset, uint64_t value,
         break;
     default: /* LSR/MSR writes are factory test modes */
         log_msg_rl(LOG_GUEST_ERRORS, "uart: write 0x%02x to read-only "
-                   "register %u\n", v, (unsigned)offset);
+                   "register %u\n", v, offset);
         break;
     }
     uart_update_irq(u);
+}
+
+static uint64_t uart_read(void *opaque, uint64_t offset, unsigned size)
+{
+    return byte_io_read(uart_read_byte, opaque, offset, size, 8);
+}
+
+static void uart_write(void *opaque, uint64_t offset, uint64_t value,
+                       unsigned size)
+{
+    byte_io_write(uart_write_byte, opaque, offset, value, size, 8);
 }
 
 static const struct io_ops uart_ops = {

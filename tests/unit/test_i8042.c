@@ -98,7 +98,7 @@ static void test_power_on_state(void **state)
     command(f, 0x20);
     assert_int_equal(status(f), 0x1d); /* + OBF, last write a command */
     assert_int_equal(f->level[1], 1);
-    assert_int_equal(port_read(f->bus, 0x60, 1), 0x45);
+    assert_int_equal(port_read(f->bus, 0x60, 2), 0xff45); /* 0x61 not ours */
     assert_int_equal(f->level[1], 0);
     assert_empty(f);
 }

@@ -375,6 +375,15 @@ static void test_nmi_mask_and_index(void **state)
     assert_int_equal(port_read(f->bus, 0x70, 1), 0xff);
 }
 
+static void test_word_access(void **state)
+{
+    struct fixture *f = *state;
+    port_write(f->bus, 0x70, 0x060b, 2); /* index 0x0B, then data 0x06 */
+    assert_int_equal(rd(f, 0x0b), 0x06);
+    port_write(f->bus, 0x70, 0x00, 1);
+    assert_int_equal(port_read(f->bus, 0x70, 2), 0x1eff); /* 30 s, binary */
+}
+
 static void test_reset_pin(void **state)
 {
     struct fixture *f = *state;
@@ -478,6 +487,7 @@ int main(void)
         T(test_divider_reset),
         T(test_register_c_d_and_ram),
         T(test_nmi_mask_and_index),
+        T(test_word_access),
         T(test_reset_pin),
         T(test_cmos_fill),
         T(test_garbage_time_does_not_crash),

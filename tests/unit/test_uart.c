@@ -148,6 +148,9 @@ static void test_divisor_latch_and_scratch(void **state)
     assert_int_equal(in(f, DLM), 0x12);
     out(f, SCR, 0x5a);
     assert_int_equal(in(f, SCR), 0x5a);
+    /* a word access covers two registers, as on the ISA bus */
+    assert_int_equal(port_read(f->bus, LSR, 2), 0xb060);
+    assert_int_equal(port_read(f->bus, SCR, 2), 0xff5a);
     uart_reset(&f->uart);
     assert_int_equal(in(f, SCR), 0x5a);
     assert_int_equal(in(f, LCR), 0x00);
