@@ -304,8 +304,10 @@ static inline bool alu_cmpxchg(struct cpu_cc *cc, uint64_t acc, uint64_t dst,
     return cc->res == 0;
 }
 
-/* CMPXCHG8B/16B (ZF only), CLC/STC/CMC and the like go through
- * cc_update(), e.g. cc_update(cc, FL_ZF, equal ? FL_ZF : 0). */
+/* CMPXCHG8B/16B (ZF only), CLC/STC/CMC and SAHF go through cc_update(),
+ * e.g. cc_update(cc, FL_ZF, equal ? FL_ZF : 0) or, for SAHF,
+ * cc_update(cc, FL_SF | FL_ZF | FL_AF | FL_PF | FL_CF, ah); LAHF reads
+ * cc_flags(cc) (bit 1 set). */
 
 /* --- shifts and rotates (cpu/alu.c) ------------------------------------
  * `count` is the raw count operand (CL or imm8). It is masked to 5 bits,

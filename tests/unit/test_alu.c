@@ -242,13 +242,17 @@ static void flags_in(struct cpu_cc *cc)
 {
     unsigned size = 1u << (rnd() % 4);
     uint64_t a = operand(size), b = operand(size);
-    switch (rnd() % 6) {
+    cc_set_eager(cc, rnd());
+    switch (rnd() % 9) {
     case 0: alu_add(cc, a, b, size); break;
     case 1: alu_sub(cc, a, b, size); break;
     case 2: alu_xor(cc, a, b, size); break;
-    case 3: cc_set_eager(cc, 0); alu_inc(cc, a, size); break;
-    case 4: alu_shl(cc, a, (unsigned)b, size); break;
-    default: cc_set_eager(cc, rnd()); break;
+    case 3: alu_inc(cc, a, size); break;
+    case 4: alu_dec(cc, a, size); break;
+    case 5: alu_adc(cc, a, b, size); break;
+    case 6: alu_sbb(cc, a, b, size); break;
+    case 7: alu_shl(cc, a, (unsigned)b, size); break;
+    default: break;
     }
 }
 
@@ -402,6 +406,7 @@ static const struct op2 ops2[] = {
     {"shl", {0xd2}, {0xd3}, 1, 0xe0, ALL, false, w_shl, U_SHIFT, true},
     {"shr", {0xd2}, {0xd3}, 1, 0xe8, ALL, false, w_shr, U_SHIFT, true},
     {"sar", {0xd2}, {0xd3}, 1, 0xf8, ALL, false, w_sar, U_SHIFT, true},
+    {"sal", {0xd2}, {0xd3}, 1, 0xf0, ALL, false, w_shl, U_SHIFT, true},
     {"imul2", {0}, {0x0f, 0xaf}, 2, 0xc1, WIDE, false, w_imul2, U_MUL, false},
     {"bt", {0}, {0x0f, 0xa3}, 2, 0xc8, WIDE, false, w_bt, U_BT, false},
     {"bts", {0}, {0x0f, 0xab}, 2, 0xc8, WIDE, false, alu_bts, U_BT, false},
