@@ -21,11 +21,11 @@
 #define F1C_OSXSAVE (1u << 27)
 #define F1C_RDRAND (1u << 30)
 #define F1C_HYPERVISOR (1u << 31)
-/* leaf 1 EDX: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov
- * pat pse36 clflush mmx fxsr sse sse2 */
+/* leaf 1 EDX: fpu de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat
+ * pse36 clflush mmx fxsr sse sse2 (no VME: V86 runs without its extensions) */
 #define F1D_APIC (1u << 9)
 #define F1D_HTT (1u << 28)
-#define F1D_BASE 0x078bfbffu
+#define F1D_BASE 0x078bfbfdu
 /* leaf 80000001h */
 #define F81C_LAHF_LM (1u << 0)
 #define F81C_ABM (1u << 5)
@@ -96,7 +96,7 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf,
                  F1C_RDRAND | F1C_HYPERVISOR;
         if (cpu->s.cr4 & CR4_OSXSAVE)
             out[C] |= F1C_OSXSAVE;
-        out[D] = F1D_BASE | F1D_HTT;
+        out[D] = F1D_BASE | (cpu_count(cpu) > 1 ? F1D_HTT : 0);
         if (!apic_enabled(cpu))
             out[D] &= ~F1D_APIC;
         break;

@@ -10,9 +10,9 @@
 
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | \
                    CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG)
-#define CR4_VALID (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | \
-                   CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR |               \
-                   CR4_OSXMMEXCPT | CR4_OSXSAVE)
+/* what CPUID reports: no VME/PVI, UMIP, FSGSBASE, PCID, SMEP, SMAP */
+#define CR4_VALID (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | \
+                   CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE)
 
 static noreturn void gp0(struct cpu *cpu)
 {
