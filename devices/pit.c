@@ -149,7 +149,8 @@ static void pit_drive(struct pit *pit, int i, int64_t t)
 }
 
 /* Bring counter i to the present: deliver the OUT changes since the last
- * sync in order (a few at most), then arm counter 0's timer. */
+ * sync in order (a few at most), then arm counter 0's timer. Whatever
+ * follows acts at synced_tick, one instant even on the host clock. */
 static void pit_sync(struct pit *pit, int i)
 {
     struct pit_channel_state *c = &pit->s.ch[i];
@@ -213,7 +214,7 @@ static uint16_t pit_read_ce(struct pit *pit, int i)
     struct pit_channel_state *c = &pit->s.ch[i];
     uint32_t ce;
     bool out;
-    pit_eval(c, pit_now(pit), &ce, &out);
+    pit_eval(c, c->synced_tick, &ce, &out);
     return c->bcd ? to_bcd(ce) : (uint16_t)ce;
 }
 
@@ -221,7 +222,7 @@ static uint16_t pit_read_ce(struct pit *pit, int i)
 static void pit_load(struct pit *pit, int i)
 {
     struct pit_channel_state *c = &pit->s.ch[i];
-    int64_t t = pit_now(pit);
+    int64_t t = c->synced_tick;
     uint32_t n = cr_count(c);
     int64_t r, h;
     c->cr_valid = true;
@@ -284,7 +285,7 @@ static void pit_write_count(struct pit *pit, int i, uint8_t v)
             c->lsb = v;
             c->write_msb = true;
             if (c->mode == 0) { /* the first byte stops the count, OUT low */
-                pit_stop(c, pit_now(pit));
+                pit_stop(c, c->synced_tick);
                 c->armed = false;
                 c->tc_done = false;
             }
@@ -312,7 +313,7 @@ static void pit_latch_status(struct pit *pit, int i)
     struct pit_channel_state *c = &pit->s.ch[i];
     if (c->status_latched)
         return;
-    bool null_count = pit_now(pit) < c->null_clear_tick;
+    bool null_count = c->synced_tick < c->null_clear_tick;
     c->status = (uint8_t)(c->out << 7 | null_count << 6 | c->rw << 4 |
                           c->mode << 1 | c->bcd);
     c->status_latched = true;
@@ -340,7 +341,7 @@ static void pit_control(struct pit *pit, uint8_t v)
         pit_latch_count(pit, i);
         return;
     }
-    pit_stop(c, pit_now(pit));
+    pit_stop(c, c->synced_tick);
     int mode = (v >> 1) & 7;
     c->mode = (uint8_t)(mode > 5 ? mode - 4 : mode);
     c->rw = (uint8_t)rw;
@@ -412,7 +413,7 @@ void pit_set_gate(struct pit *pit, int i, bool level)
         return;
     struct pit_channel_state *c = &pit->s.ch[i];
     pit_sync(pit, i);
-    int64_t t = pit_now(pit);
+    int64_t t = c->synced_tick;
     bool rising = level && !c->gate, falling = !level && c->gate;
     c->gate = level;
     switch (c->mode) {

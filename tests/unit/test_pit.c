@@ -505,6 +505,33 @@ static void test_late_timer_and_reset(void **state)
     rig_free(r);
 }
 
+/* Linux's quick_pit_calibrate: counter 2 in mode 0 gated by port 0x61,
+ * its MSB read without latching, then OUT2 polled in port 0x61 bit 5 */
+static void test_linux_tsc_calibration(void **state)
+{
+    struct rig *r = rig_new();
+    run_to_tick(r, 1000);
+    out8(r, 0x61, (in8(r, 0x61) & ~0x02) | 0x01);
+    out8(r, 0x43, 0xb0);
+    out8(r, 0x42, 0xff);
+    out8(r, 0x42, 0xff);
+    int64_t load = now_tick(r) + 1;
+    in8(r, 0x42);
+    in8(r, 0x42);
+    for (int k = 1; k < 200; k++) {
+        run_to_tick(r, load + k * 256 + 7);
+        in8(r, 0x42);
+        assert_int_equal(in8(r, 0x42), 0xff - k);
+        assert_int_equal(in8(r, 0x61) & 0x20, 0);
+    }
+    run_to_tick(r, load + 0xffff - 1);
+    assert_int_equal(in8(r, 0x61) & 0x20, 0);
+    run_to_tick(r, load + 0xffff);
+    assert_int_equal(in8(r, 0x61) & 0x20, 0x20);
+    assert_int_equal(r->nedges, 0); /* counter 0 untouched */
+    rig_free(r);
+}
+
 static void cpu_intr(void *opaque, int pin, int level)
 {
     *(int *)opaque = level;
@@ -561,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_gate_modes),
         cmocka_unit_test(test_port61),
         cmocka_unit_test(test_late_timer_and_reset),
+        cmocka_unit_test(test_linux_tsc_calibration),
         cmocka_unit_test(test_irq0_through_pic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
