@@ -1,6 +1,6 @@
 # A raw firmware image at the reset vector checks the chipset as a BIOS
 # would: PCI IDs, CMOS memory size, the 8259 mask, the PIT, fw_cfg.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 need_accel "$ACCEL"
 asm bios_chipset
 run_guest 30 -bios "$GUEST_BUILD/bios_chipset.bin" -m 64

@@ -1,7 +1,7 @@
 # The project's own Multiboot kernel, as ELF and as a.out kludge, checks
 # what the Multiboot loader hands over: magic, memory, command line,
 # modules with their arguments and contents, the memory map.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 need_accel "$ACCEL"
 need_cmd ld
 asm multiboot_info -f bin -DAOUT
