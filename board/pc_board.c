@@ -8,6 +8,7 @@
  * the 8259's INT output drives LINT0 of the boot CPU's local APIC (ExtINT),
  * LINT1 is the NMI input; PCI INTx lines go through the PIIX3 PIRQ router. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "board/pc_firmware.h"
@@ -102,7 +103,13 @@ static int create_chipset(struct machine *m, struct pc_board *b)
     /* ISA devices */
     if ((err = pit_init(&b->pit, m->io, m->clock, isa_irq_source(b, 0))) ||
         (err = port61_init(&b->port61, m->io, &b->pit)) ||
-        (err = fw_cfg_init(&b->fw_cfg, m->io, m->mem)))
+        (err = fw_cfg_init(&b->fw_cfg, m->io, m->mem)) ||
+        (err = port92_init(&b->port92, m->io, m->mem)) ||
+        (err = port80_init(&b->port80, m->io)) ||
+        (err = debugcon_init(&b->debugcon, m->io, 0xe9, debugcon_put_file, stderr)))
+        return err;
+    if (m->cfg.debug_exit &&
+        (err = debug_exit_init(m->io, m->cfg.debug_exit_base, m->cfg.debug_exit_size)))
         return err;
     err = rtc_init(&b->rtc, m->io, m->clock, isa_irq_source(b, 8), m->cfg.rtc_base);
     if (err)
@@ -147,6 +154,7 @@ void board_reset(struct machine *m)
     pic_reset(&b->pic);
     pit_reset(&b->pit);
     port61_reset(&b->port61);
+    port92_reset(&b->port92);
     fw_cfg_reset(&b->fw_cfg);
     i440fx_reset(&b->host);
     piix3_reset(&b->isa);

@@ -5,6 +5,8 @@
 
 #include "devices/acpi_pm.h"
 #include "devices/apic_bus.h"
+#include "devices/debug_exit.h"
+#include "devices/debugcon.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/ioapic.h"
@@ -14,6 +16,8 @@
 #include "devices/piix3.h"
 #include "devices/pit.h"
 #include "devices/port61.h"
+#include "devices/port80.h"
+#include "devices/port92.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
 #include "firmware/bios.h"
@@ -36,6 +40,9 @@ struct pc_board {
     struct acpi_pm pm;
     struct pit pit;
     struct port61 port61;
+    struct port92 port92;
+    struct port80 port80;
+    struct debugcon debugcon;
     struct rtc rtc;
     struct fw_cfg fw_cfg;
     struct uart uart[4];
