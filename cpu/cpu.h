@@ -101,14 +101,13 @@ struct cpu {
     /* TLB (cpu/mmu.c) */
     struct cpu_tlb_entry tlb[CPU_TLB_SIZE];
     uint64_t pdpte[4];    /* PAE PDPTE registers, loaded with CR3 */
-    struct mem_listener mem_listener; /* flushes the TLB on map changes */
+    struct cpu *tlb_next; /* the vCPUs whose TLBs the map listener flushes */
 
     /* Code-write detection for the decoded-instruction cache: when
      * code_page() says a guest-physical page holds cached code, the TLB
      * sends every write to it through the slow path, which calls
-     * on_code_write() after the write (DMA writes to RAM are reported too).
-     * Call mmu_flush_phys_page() when a page starts holding code. Both hooks
-     * may be NULL. */
+     * on_code_write() after the write. Call mmu_flush_phys_page() when a page
+     * starts holding code. Both hooks may be NULL. */
     bool (*code_page)(struct cpu *cpu, uint64_t gpa_page);
     void (*on_code_write)(struct cpu *cpu, uint64_t gpa, uint64_t len);
 
@@ -122,6 +121,7 @@ struct cpu {
 
 /* --- state and mode (cpu/cpu_state.c) --- */
 void cpu_init(struct cpu *cpu, struct machine *m, int index);
+void cpu_destroy(struct cpu *cpu);             /* undo cpu_init */
 void cpu_reset(struct cpu *cpu);               /* power-on/INIT state */
 void cpu_update_mode(struct cpu *cpu);         /* after CR0/EFER/CS/VM change */
 void cpu_get_state(struct cpu *cpu, struct x86_state *out);

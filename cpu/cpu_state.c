@@ -7,6 +7,7 @@
 
 void cpu_init(struct cpu *cpu, struct machine *m, int index)
 {
+    mmu_forget(cpu);  /* initialised again without cpu_destroy */
     memset(cpu, 0, sizeof(*cpu));
     cpu->machine = m;
     cpu->mem = m->mem;
@@ -17,6 +18,11 @@ void cpu_init(struct cpu *cpu, struct machine *m, int index)
     cpu->tsc_hz = VCLOCK_TSC_HZ;
     mmu_init(cpu);
     cpu_reset(cpu);
+}
+
+void cpu_destroy(struct cpu *cpu)
+{
+    mmu_fini(cpu);
 }
 
 void cpu_reset(struct cpu *cpu)

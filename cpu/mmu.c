@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cpu/cpu_model.h"
 #include "cpu/sys_internal.h"
+#include "vm/memory.h"
 
 /* TLB entry tag: linear page | valid; perm bits: */
 #define TLB_VALID 1ull
@@ -386,29 +387,66 @@ void mmu_flush_phys_page(struct cpu *cpu, uint64_t gpa)
             cpu->tlb[i].tag = 0;
 }
 
+/* One listener per memory map flushes the TLBs of every vCPU on it */
+static struct cpu *tlb_cpus;
+
 static void mmu_map_changed(void *opaque, uint64_t base, uint64_t size)
 {
-    struct cpu *cpu = opaque;
-    cpu->a20_mask = mem_map_a20_mask(cpu->mem);
-    mmu_flush(cpu, true);
+    for (struct cpu *c = tlb_cpus; c; c = c->tlb_next) {
+        if (c->mem == opaque) {
+            c->a20_mask = mem_map_a20_mask(c->mem);
+            mmu_flush(c, true);
+        }
+    }
 }
 
-static void mmu_ram_written(void *opaque, uint64_t gpa, uint64_t len)
+static struct mem_listener map_listener(struct mem_map *map)
 {
-    struct cpu *cpu = opaque;
-    if (cpu->on_code_write)
-        cpu->on_code_write(cpu, gpa, len);
+    return (struct mem_listener){ .changed = mmu_map_changed, .opaque = map };
+}
+
+static bool map_has_cpus(const struct mem_map *map)
+{
+    for (struct cpu *c = tlb_cpus; c; c = c->tlb_next)
+        if (c->mem == map)
+            return true;
+    return false;
+}
+
+/* take cpu off the list; true if it was there */
+static bool tlb_cpus_unlink(struct cpu *cpu)
+{
+    for (struct cpu **p = &tlb_cpus; *p; p = &(*p)->tlb_next) {
+        if (*p == cpu) {
+            *p = cpu->tlb_next;
+            return true;
+        }
+    }
+    return false;
+}
+
+void mmu_forget(struct cpu *cpu)
+{
+    tlb_cpus_unlink(cpu);
 }
 
 void mmu_init(struct cpu *cpu)
 {
-    cpu->mem_listener = (struct mem_listener){
-        .changed = mmu_map_changed,
-        .ram_written = mmu_ram_written,
-        .opaque = cpu,
-    };
-    mem_map_add_listener(cpu->mem, &cpu->mem_listener);
+    if (!map_has_cpus(cpu->mem)) {
+        struct mem_listener l = map_listener(cpu->mem);
+        mem_map_add_listener(cpu->mem, &l);
+    }
+    cpu->tlb_next = tlb_cpus;
+    tlb_cpus = cpu;
     cpu->a20_mask = mem_map_a20_mask(cpu->mem);
+}
+
+void mmu_fini(struct cpu *cpu)
+{
+    if (tlb_cpus_unlink(cpu) && !map_has_cpus(cpu->mem)) {
+        struct mem_listener l = map_listener(cpu->mem);
+        mem_map_remove_listener(cpu->mem, &l);
+    }
 }
 
 /* --- linear access --- */

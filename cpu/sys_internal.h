@@ -50,8 +50,11 @@ bool exc_has_error_code(int vector);
 /* mmu.c: load the four PAE PDPTEs from CR3; false if one has reserved
  * bits set (the CR write must #GP) */
 bool mmu_load_pdptes(struct cpu *cpu, uint64_t cr3);
-/* mmu.c: register the listener that flushes the TLB on map changes */
+/* mmu.c: join/leave the vCPUs whose TLBs the memory-map listener flushes
+ * (mmu_forget: drop a stale entry without touching its map) */
 void mmu_init(struct cpu *cpu);
+void mmu_fini(struct cpu *cpu);
+void mmu_forget(struct cpu *cpu);
 
 /* segment.c */
 /* descriptor address check + fetch; on failure raise vector(SEL_ERR) */

@@ -244,6 +244,20 @@ void mem_map_add_listener(struct mem_map *map, const struct mem_listener *l)
     map->listeners[map->nlisteners++] = *l;
 }
 
+void mem_map_remove_listener(struct mem_map *map,
+                             const struct mem_listener *l)
+{
+    for (size_t i = 0; i < map->nlisteners; i++) {
+        struct mem_listener *x = &map->listeners[i];
+        if (x->changed == l->changed && x->ram_written == l->ram_written &&
+            x->opaque == l->opaque) {
+            memmove(x, x + 1, (map->nlisteners - i - 1) * sizeof(*x));
+            map->nlisteners--;
+            return;
+        }
+    }
+}
+
 const struct mem_section *mem_map_sections(struct mem_map *map, size_t *count)
 {
     *count = map->nsections;

@@ -69,6 +69,9 @@ void mem_map_set_kind(struct mem_map *map, struct mem_region *r,
 void mem_map_remove(struct mem_map *map, struct mem_region *r);
 
 void mem_map_add_listener(struct mem_map *map, const struct mem_listener *l);
+/* Remove the listener added with the same callbacks and opaque */
+void mem_map_remove_listener(struct mem_map *map,
+                             const struct mem_listener *l);
 
 /* The flat view, sorted by base, holes left out */
 const struct mem_section *mem_map_sections(struct mem_map *map, size_t *count);

@@ -37,6 +37,7 @@ static inline void env_init(void)
 
 static inline void env_free(void)
 {
+    cpu_destroy(&env.cpu);
     mem_map_free(env.m.mem);
     port_bus_free(env.m.io);
     vclock_free(env.m.clock);

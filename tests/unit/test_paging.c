@@ -380,6 +380,28 @@ static void test_code_write_hook(void **state)
     assert_int_equal(code_write_gpa, 0);
 }
 
+static struct cpu cpu2;
+static uint8_t overlay[4096];
+
+static void test_map_change_flushes_all(void **state)
+{
+    (void)state;
+    struct cpu *cpu = &env.cpu;
+    cpu_init(&cpu2, &env.m, 1);
+    poke32(0x8000, 0x11111111);
+    memset(overlay, 0x22, sizeof(overlay));
+    assert_int_equal(cpu_read_lin(cpu, 0x8000, 4, 0), 0x11111111);
+    assert_int_equal(cpu_read_lin(&cpu2, 0x8000, 4, 0), 0x11111111);
+    /* a RAM region on top: both TLBs must drop their old host pointer */
+    struct mem_region *r = mem_map_add_ram(env.m.mem, "overlay", 0x8000,
+                                           0x1000, overlay, 5);
+    assert_int_equal(cpu_read_lin(cpu, 0x8000, 4, 0), 0x22222222);
+    assert_int_equal(cpu_read_lin(&cpu2, 0x8000, 4, 0), 0x22222222);
+    cpu_destroy(&cpu2);
+    mem_map_remove(env.m.mem, r);
+    assert_int_equal(cpu_read_lin(cpu, 0x8000, 4, 0), 0x11111111);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +415,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_page_crossing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmio_and_a20, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_write_hook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_change_flushes_all, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
