@@ -1,7 +1,7 @@
 /* i8042 keyboard controller: the status register, the command byte and
  * controller RAM, the controller commands a PC BIOS and OS use, the output
  * port (A20, reset), and the output buffer fed from the keyboard's queue
- * with the set 2 to set 1 translation. */
+ * (with the set 2 to set 1 translation) and the mouse's. */
 #include "devices/i8042.h"
 
 #include "devices/byte_io.h"
@@ -13,7 +13,6 @@
 #define ST_CMD 0x08      /* last write was to port 0x64 */
 #define ST_UNLOCKED 0x10 /* keyboard not inhibited by the key lock */
 #define ST_AUX_OBF 0x20  /* output buffer holds an aux byte */
-#define ST_TIMEOUT 0x40
 
 #define CB_KBD_INT 0x01
 #define CB_AUX_INT 0x02
@@ -26,8 +25,6 @@
 #define OP_A20 0x02
 #define OP_KBD_OBF 0x10
 #define OP_AUX_OBF 0x20
-
-#define AUX_NO_DEVICE 0xfe
 
 static uint8_t *i8042_cmd_byte(struct i8042 *c)
 {
@@ -50,22 +47,24 @@ static void i8042_update_irq(struct i8042 *c)
 }
 
 /* Controller replies overwrite whatever the buffer held */
-static void i8042_put_out(struct i8042 *c, uint8_t v, bool aux, bool timeout)
+static void i8042_put_out(struct i8042 *c, uint8_t v, bool aux)
 {
     c->s.out = v;
-    c->s.status &= ~(ST_AUX_OBF | ST_TIMEOUT);
-    c->s.status |= ST_OBF | (aux ? ST_AUX_OBF : 0) | (timeout ? ST_TIMEOUT : 0);
+    c->s.status &= ~ST_AUX_OBF;
+    c->s.status |= ST_OBF | (aux ? ST_AUX_OBF : 0);
     i8042_update_irq(c);
 }
 
-/* Move the keyboard's next byte into an empty output buffer */
+/* Move the next byte from the keyboard, else the mouse, into an empty
+ * output buffer, as far as their ports are enabled */
 static void i8042_refill(struct i8042 *c)
 {
+    uint8_t cb = *i8042_cmd_byte(c);
     int b;
-    if ((c->s.status & ST_OBF) || (*i8042_cmd_byte(c) & CB_KBD_DISABLE))
+    if (c->s.status & ST_OBF)
         return;
-    while ((b = ps2_kbd_read(&c->kbd)) >= 0) {
-        if (*i8042_cmd_byte(c) & CB_XLATE) {
+    while (!(cb & CB_KBD_DISABLE) && (b = ps2_kbd_read(&c->kbd)) >= 0) {
+        if (cb & CB_XLATE) {
             if (b == 0xf0) { /* folded into the next byte as bit 7 */
                 c->s.xlat_release = true;
                 continue;
@@ -73,12 +72,14 @@ static void i8042_refill(struct i8042 *c)
             b = ps2_translate((uint8_t)b) | (c->s.xlat_release ? 0x80 : 0);
             c->s.xlat_release = false;
         }
-        i8042_put_out(c, (uint8_t)b, false, false);
+        i8042_put_out(c, (uint8_t)b, false);
         return;
     }
+    if (!(cb & CB_AUX_DISABLE) && (b = ps2_mouse_read(&c->mouse)) >= 0)
+        i8042_put_out(c, (uint8_t)b, true);
 }
 
-static void i8042_kbd_notify(void *opaque)
+static void i8042_dev_notify(void *opaque)
 {
     i8042_refill(opaque);
 }
@@ -105,7 +106,7 @@ static void i8042_command(struct i8042 *c, uint8_t cmd)
     uint8_t *cb = i8042_cmd_byte(c);
 
     if (cmd >= 0x20 && cmd <= 0x3f) { /* read controller RAM */
-        i8042_put_out(c, c->s.ram[cmd & 0x1f], false, false);
+        i8042_put_out(c, c->s.ram[cmd & 0x1f], false);
         return;
     }
     if ((cmd >= 0x60 && cmd <= 0x7f) || (cmd >= 0xd1 && cmd <= 0xd4)) {
@@ -125,14 +126,14 @@ static void i8042_command(struct i8042 *c, uint8_t cmd)
         *cb &= ~CB_AUX_DISABLE;
         break;
     case 0xa9: /* aux interface test: lines fine */
-        i8042_put_out(c, 0x00, false, false);
+        i8042_put_out(c, 0x00, false);
         break;
     case 0xaa: /* controller self-test passed; sets the system flag */
         *cb |= CB_SYS;
-        i8042_put_out(c, 0x55, false, false);
+        i8042_put_out(c, 0x55, false);
         break;
     case 0xab: /* keyboard interface test: lines fine */
-        i8042_put_out(c, 0x00, false, false);
+        i8042_put_out(c, 0x00, false);
         break;
     case 0xad: /* disable keyboard port */
         *cb |= CB_KBD_DISABLE;
@@ -141,7 +142,7 @@ static void i8042_command(struct i8042 *c, uint8_t cmd)
         *cb &= ~CB_KBD_DISABLE;
         break;
     case 0xd0: /* read output port */
-        i8042_put_out(c, i8042_read_outport(c), false, false);
+        i8042_put_out(c, i8042_read_outport(c), false);
         break;
     case 0xdd: /* A20 off (fast A20 on some controllers) */
         i8042_write_outport(c, c->s.outport & ~OP_A20);
@@ -168,14 +169,14 @@ static void i8042_data(struct i8042 *c, uint8_t v)
         i8042_write_outport(c, v);
         break;
     case 0xd2: /* as if the keyboard had sent it (untranslated) */
-        i8042_put_out(c, v, false, false);
+        i8042_put_out(c, v, false);
         break;
     case 0xd3: /* as if the aux device had sent it */
-        i8042_put_out(c, v, true, false);
+        i8042_put_out(c, v, true);
         break;
-    case 0xd4: /* to the aux device: nobody answers */
+    case 0xd4: /* to the mouse, which also enables its port */
         *i8042_cmd_byte(c) &= ~CB_AUX_DISABLE;
-        i8042_put_out(c, AUX_NO_DEVICE, true, true);
+        ps2_mouse_write(&c->mouse, v);
         break;
     default: /* to the keyboard, which also enables its port */
         *i8042_cmd_byte(c) &= ~CB_KBD_DISABLE;
@@ -262,6 +263,7 @@ void i8042_reset(struct i8042 *c)
     if (c->mem)
         mem_map_set_a20(c->mem, true);
     ps2_kbd_reset(&c->kbd);
+    ps2_mouse_reset(&c->mouse);
     irq_set(&c->irq_kbd, 0);
     irq_set(&c->irq_aux, 0);
 }
@@ -280,7 +282,8 @@ int i8042_init(struct i8042 *c, struct port_bus *bus, struct mem_map *mem,
     c->mem = mem;
     c->irq_kbd = irq_kbd;
     c->irq_aux = irq_aux;
-    ps2_kbd_init(&c->kbd, i8042_kbd_notify, c);
+    ps2_kbd_init(&c->kbd, i8042_dev_notify, c);
+    ps2_mouse_init(&c->mouse, i8042_dev_notify, c);
     i8042_reset(c);
     return 0;
 }

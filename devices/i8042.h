@@ -1,16 +1,15 @@
 /* The i8042 keyboard controller at ports 0x60 (data) and 0x64 (status and
- * command) with a PS/2 keyboard on its first port. The auxiliary (mouse)
- * port works as far as the controller goes (enable/disable, interface test,
- * loopback through 0xD3) but no mouse is attached: bytes sent to it come
- * back as a 0xFE timeout. The output port drives A20 (through the memory
- * map) and the system reset line. IRQ1 and IRQ12 follow the output buffer
- * as on a PC. */
+ * command) with a PS/2 keyboard on its first port and a PS/2 mouse on the
+ * auxiliary port. The output port drives A20 (through the memory map) and
+ * the system reset line. IRQ1 and IRQ12 follow the output buffer as on a
+ * PC. */
 #ifndef DEVICES_I8042_H
 #define DEVICES_I8042_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include "devices/ps2_kbd.h"
+#include "devices/ps2_mouse.h"
 #include "vm/irq.h"
 #include "vm/memory.h"
 #include "vm/port_bus.h"
@@ -29,6 +28,7 @@ struct i8042_state {
 struct i8042 {
     struct i8042_state s;
     struct ps2_kbd kbd;  /* the UI calls ps2_kbd_key(&c->kbd, ...) */
+    struct ps2_mouse mouse; /* and ps2_mouse_event(&c->mouse, ...) */
     struct irq_line irq_kbd, irq_aux;
     struct mem_map *mem;
 };

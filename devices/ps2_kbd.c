@@ -77,19 +77,17 @@ uint8_t ps2_translate(uint8_t set2)
 
 static unsigned kbd_room(const struct ps2_kbd *k)
 {
-    return PS2_QUEUE_SIZE - k->s.count;
+    return ps2_queue_room(&k->s.queue);
 }
 
 static void kbd_push(struct ps2_kbd *k, uint8_t v)
 {
-    if (kbd_room(k) == 0)
-        return;
-    k->s.queue[(k->s.head + k->s.count++) % PS2_QUEUE_SIZE] = v;
+    ps2_queue_push(&k->s.queue, v);
 }
 
 static void kbd_clear(struct ps2_kbd *k)
 {
-    k->s.count = 0;
+    k->s.queue.count = 0;
     k->s.overrun = false;
 }
 
@@ -120,13 +118,12 @@ void ps2_kbd_init(struct ps2_kbd *k, void (*notify)(void *), void *opaque)
 
 int ps2_kbd_read(struct ps2_kbd *k)
 {
-    if (k->s.count == 0)
+    int v = ps2_queue_pop(&k->s.queue);
+    if (v < 0)
         return -1;
-    uint8_t v = k->s.queue[k->s.head];
-    k->s.head = (k->s.head + 1) % PS2_QUEUE_SIZE;
-    if (--k->s.count == 0)
+    if (k->s.queue.count == 0)
         k->s.overrun = false;
-    k->s.last_sent = v;
+    k->s.last_sent = (uint8_t)v;
     return v;
 }
 

@@ -10,13 +10,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-
-#define PS2_QUEUE_SIZE 16
+#include "devices/ps2_queue.h"
 
 /* Everything the host can change; plain data for snapshots */
 struct ps2_kbd_state {
-    uint8_t queue[PS2_QUEUE_SIZE];
-    uint8_t head, count;
+    struct ps2_queue queue;
     uint8_t param_cmd;    /* command waiting for its parameter byte, or 0 */
     uint8_t scancode_set; /* 1 or 2 */
     uint8_t leds, typematic;

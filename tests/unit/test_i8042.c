@@ -1,7 +1,8 @@
-/* Unit tests for the i8042 controller and the PS/2 keyboard through ports
- * 0x60/0x64: status and command byte, self-tests, A20 and reset through the
- * output port, keyboard commands, scan code sets and the set 2 to set 1
- * translation, the output queue and the IRQ1/IRQ12 lines. */
+/* Unit tests for the i8042 controller with the PS/2 keyboard and mouse
+ * through ports 0x60/0x64: status and command byte, self-tests, A20 and
+ * reset through the output port, keyboard commands, scan code sets and the
+ * set 2 to set 1 translation, mouse commands and packets, the output queues
+ * and the IRQ1/IRQ12 lines. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -357,12 +358,146 @@ static void test_output_buffer_writes_and_aux(void **state)
     assert_int_equal(f->level[12], 1);
     assert_int_equal(next(f), 0x5a);
     assert_int_equal(f->level[12], 0);
+}
+
+/* Send a byte to the mouse and expect the ACK from the aux port */
+static void mouse_cmd(struct fixture *f, uint8_t v)
+{
     command(f, 0xd4);
-    data_out(f, 0xff); /* to the absent mouse */
-    assert_int_equal(status(f) & 0x61, 0x61);
-    assert_int_equal(next(f), 0xfe);
-    ps2_kbd_key(&f->c.kbd, KEY_A, true);
-    assert_int_equal(status(f) & 0x61, 0x01);
+    data_out(f, v);
+    assert_int_equal(status(f) & 0x21, 0x21);
+    assert_int_equal(next(f), 0xfa);
+}
+
+static uint8_t next_aux(struct fixture *f)
+{
+    assert_int_equal(status(f) & 0x21, 0x21);
+    return (uint8_t)port_read(f->bus, 0x60, 1);
+}
+
+static void test_mouse_reset_identify_and_wheel_knock(void **state)
+{
+    struct fixture *f = *state;
+    write_cmd_byte(f, 0x47);
+    mouse_cmd(f, 0xff);
+    assert_int_equal(f->level[12], 1);
+    assert_int_equal(next_aux(f), 0xaa);
+    assert_int_equal(next_aux(f), 0x00);
+    assert_empty(f);
+    assert_int_equal(f->rises[1], 0);
+    mouse_cmd(f, 0xf2);
+    assert_int_equal(next_aux(f), 0x00);
+    static const uint8_t knock[3] = {200, 100, 80};
+    for (int i = 0; i < 3; i++) {
+        mouse_cmd(f, 0xf3);
+        mouse_cmd(f, knock[i]);
+    }
+    mouse_cmd(f, 0xf2);
+    assert_int_equal(next_aux(f), 0x03);
+    mouse_cmd(f, 0xe9); /* status: stream, disabled, 1:1; res 2; rate 80 */
+    assert_int_equal(next_aux(f), 0x00);
+    assert_int_equal(next_aux(f), 0x02);
+    assert_int_equal(next_aux(f), 80);
+    command(f, 0xd4);
+    data_out(f, 0x42); /* not a command */
+    assert_int_equal(next_aux(f), 0xfe);
+    assert_empty(f);
+}
+
+static void test_mouse_stream_packets(void **state)
+{
+    struct fixture *f = *state;
+    ps2_mouse_event(&f->c.mouse, 5, 5, 0, 0);
+    assert_empty(f); /* reporting is off after power-on */
+    mouse_cmd(f, 0xf4);
+    ps2_mouse_event(&f->c.mouse, 5, -3, 0, PS2_MOUSE_LEFT);
+    assert_int_equal(next_aux(f), 0x09);
+    assert_int_equal(next_aux(f), 0x05);
+    assert_int_equal(next_aux(f), 0x03); /* up the screen is +y */
+    ps2_mouse_event(&f->c.mouse, -1, 2, 0, PS2_MOUSE_LEFT | PS2_MOUSE_RIGHT);
+    assert_int_equal(next_aux(f), 0x3b);
+    assert_int_equal(next_aux(f), 0xff);
+    assert_int_equal(next_aux(f), 0xfe);
+    ps2_mouse_event(&f->c.mouse, 300, 0, 0, 0); /* split in two packets */
+    assert_int_equal(next_aux(f), 0x08);
+    assert_int_equal(next_aux(f), 0xff);
+    assert_int_equal(next_aux(f), 0x00);
+    assert_int_equal(next_aux(f), 0x08);
+    assert_int_equal(next_aux(f), 45);
+    assert_int_equal(next_aux(f), 0x00);
+    ps2_mouse_event(&f->c.mouse, 0, 0, 1, 0); /* no wheel with ID 0 */
+    assert_empty(f);
+    mouse_cmd(f, 0xe7); /* 2:1 scaling */
+    ps2_mouse_event(&f->c.mouse, 4, 0, 0, 0);
+    assert_int_equal(next_aux(f), 0x08);
+    assert_int_equal(next_aux(f), 6);
+    assert_int_equal(next_aux(f), 0);
+    mouse_cmd(f, 0xf5);
+    ps2_mouse_event(&f->c.mouse, 4, 0, 0, 0);
+    assert_empty(f);
+}
+
+static void test_mouse_wheel_packet(void **state)
+{
+    struct fixture *f = *state;
+    static const uint8_t knock[3] = {200, 100, 80};
+    for (int i = 0; i < 3; i++) {
+        mouse_cmd(f, 0xf3);
+        mouse_cmd(f, knock[i]);
+    }
+    mouse_cmd(f, 0xf4);
+    ps2_mouse_event(&f->c.mouse, 0, 0, -2, PS2_MOUSE_MIDDLE);
+    assert_int_equal(next_aux(f), 0x0c);
+    assert_int_equal(next_aux(f), 0x00);
+    assert_int_equal(next_aux(f), 0x00);
+    assert_int_equal(next_aux(f), 0xfe);
+    assert_empty(f);
+}
+
+static void test_mouse_remote_wrap_and_no_lost_motion(void **state)
+{
+    struct fixture *f = *state;
+    mouse_cmd(f, 0xf0); /* remote mode: only on request */
+    mouse_cmd(f, 0xf4);
+    ps2_mouse_event(&f->c.mouse, 7, 0, 0, 0);
+    assert_empty(f);
+    mouse_cmd(f, 0xeb);
+    assert_int_equal(next_aux(f), 0x08);
+    assert_int_equal(next_aux(f), 0x07);
+    assert_int_equal(next_aux(f), 0x00);
+    mouse_cmd(f, 0xee); /* wrap: echo */
+    command(f, 0xd4);
+    data_out(f, 0x42);
+    assert_int_equal(next_aux(f), 0x42);
+    mouse_cmd(f, 0xec);
+    mouse_cmd(f, 0xea); /* stream */
+
+    /* 20 events while the guest does not read: motion waits, not lost */
+    for (int i = 0; i < 20; i++)
+        ps2_mouse_event(&f->c.mouse, 1, 0, 0, 0);
+    int sum = 0;
+    while (status(f) & 0x01) {
+        assert_int_equal(next_aux(f) & 0x08, 0x08);
+        sum += (int8_t)next_aux(f);
+        assert_int_equal(next_aux(f), 0);
+    }
+    assert_int_equal(sum, 20);
+}
+
+static void test_aux_port_disable_holds_mouse_bytes(void **state)
+{
+    struct fixture *f = *state;
+    mouse_cmd(f, 0xf4);
+    command(f, 0xa7);
+    ps2_mouse_event(&f->c.mouse, 1, 0, 0, 0);
+    assert_empty(f);
+    ps2_kbd_key(&f->c.kbd, KEY_A, true); /* the keyboard still works */
+    assert_int_equal(status(f) & 0x21, 0x01);
+    assert_int_equal(next(f), 0x1e);
+    command(f, 0xa8);
+    assert_int_equal(next_aux(f), 0x08);
+    assert_int_equal(next_aux(f), 0x01);
+    assert_int_equal(next_aux(f), 0x00);
 }
 
 static void test_queue_overrun(void **state)
@@ -413,6 +548,11 @@ int main(void)
         T(test_scanning_enable_disable),
         T(test_controller_disables_keyboard_port),
         T(test_output_buffer_writes_and_aux),
+        T(test_mouse_reset_identify_and_wheel_knock),
+        T(test_mouse_stream_packets),
+        T(test_mouse_wheel_packet),
+        T(test_mouse_remote_wrap_and_no_lost_motion),
+        T(test_aux_port_disable_holds_mouse_bytes),
         T(test_queue_overrun),
         T(test_reset_restores_power_on),
     };
