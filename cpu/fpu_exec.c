@@ -1,4 +1,5 @@
-/* The x87 entry point: the decoder routes D8-DF (and WAIT, 9B) here. It
+/* The x87 entry point: the decoder routes D8-DF, WAIT (9B) and the state
+ * saves of 0F AE (passed on to cpu/sse_state.c) here. It
  * raises #NM for CR0.EM/TS, delivers a pending unmasked x87 exception as #MF
  * before a waiting instruction, dispatches by opcode and records the last
  * instruction and data pointers and the opcode (FIP, FDP, FOP) for every
@@ -80,6 +81,10 @@ void fpu_exec(struct cpu *cpu, const struct x86_insn *insn)
         if ((cpu->s.cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
             cpu_raise_noerr(cpu, EXC_NM);
         fpu_check_mf(cpu);
+        return;
+    }
+    if (insn->map == MAP_0F) { /* FXSAVE/FXRSTOR/XSAVE... (0F AE) */
+        sse_exec(cpu, insn);
         return;
     }
     if (insn->map != MAP_ONE || insn->opcode < 0xd8 || insn->opcode > 0xdf ||

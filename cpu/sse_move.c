@@ -1,7 +1,7 @@
 /* MMX/SSE data movement: MOVUPS/UPD/APS/APD/SS/SD, MOVLPS/HPS/LPD/HPD,
  * MOVHLPS/LHPS, MOVD/MOVQ (with GPRs, MMX and XMM), MOVDQA/DQU, LDDQU,
- * MOVQ2DQ/MOVDQ2Q, the non-temporal stores (MOVNTPS/PD/DQ/Q/I, MOVNTDQA),
- * MASKMOVQ/MASKMOVDQU, MOVMSKPS/PD, PMOVMSKB, EMMS and the PREFETCH hints.
+ * MOVQ2DQ/MOVDQ2Q, the non-temporal moves (MOVNTPS/PD/DQ/Q, MOVNTDQA),
+ * MASKMOVQ/MASKMOVDQU, MOVMSKPS/PD, PMOVMSKB and EMMS.
  * Aligned forms raise #GP(0) on a misaligned 16-byte memory operand. */
 #include "cpu/fpu_internal.h"
 
@@ -103,9 +103,6 @@ static bool exec_0f(struct sse_ctx *c)
             return false;
         store_xmm(c, 8, false, insn->opcode == 0x17 ? 8 : 0);
         return true;
-    case 0x18: case 0x19: case 0x1a: case 0x1b: case 0x1c: case 0x1d:
-    case 0x1e: case 0x1f:
-        return true; /* hints and hint NOPs */
     case 0x28:
         if (p > 0x66)
             return false;
@@ -204,13 +201,6 @@ static bool exec_0f(struct sse_ctx *c)
         fpu_check_mf(cpu);
         cpu->s.xsave[FX_FTW] = 0;
         return true;
-    case 0xc3: { /* MOVNTI m32/64, r32/64 */
-        if (p || !mem(c))
-            return false;
-        uint64_t v = cpu->s.gpr[insn->reg & 15];
-        vec_write(cpu, insn, c->ea, &v, insn->rex & 8 ? 8 : 4);
-        return true;
-    }
     case 0xd6:
         if (p == 0x66) { /* MOVQ xmm/m64, xmm */
             sse_check_sse(cpu);

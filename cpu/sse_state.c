@@ -1,7 +1,7 @@
 /* Saving and restoring the x87/SSE state: FXSAVE/FXRSTOR (32-bit and REX.W
  * 64-bit pointer formats), LDMXCSR/STMXCSR, XSAVE/XSAVEOPT/XRSTOR for the
  * x87 and SSE components (XCR0 bits 0 and 1, standard format) and
- * XGETBV/XSETBV, plus the fences and CLFLUSH of the 0F AE group. */
+ * XGETBV/XSETBV. */
 #include "cpu/fpu_internal.h"
 
 #define XCR0_SUPPORTED 3ull
@@ -217,9 +217,7 @@ bool sse_exec_state(struct sse_ctx *c)
     }
     if (insn->opcode != 0xae)
         return false;
-    if (insn->mod == 3)
-        return c->pfx == 0 && reg >= 5; /* LFENCE, MFENCE, SFENCE */
-    if (c->pfx != 0 && !(reg == 7 && c->pfx == 0x66))
+    if (insn->mod == 3 || c->pfx != 0)
         return false;
     switch (reg) {
     case 0: case 1: /* FXSAVE, FXRSTOR */
@@ -254,8 +252,6 @@ bool sse_exec_state(struct sse_ctx *c)
             xrstor(c);
         else
             xsave(c);
-        return true;
-    case 7: /* CLFLUSH(OPT): no caches to flush */
         return true;
     }
     return false;

@@ -1,7 +1,6 @@
-/* SSE4.2 string and text instructions: PCMPESTRI/PCMPESTRM/PCMPISTRI/
+/* SSE4.2 string instructions: PCMPESTRI/PCMPESTRM/PCMPISTRI/
  * PCMPISTRM (explicit or implicit lengths, the four aggregations, polarity,
- * index or mask output, CF/ZF/SF/OF), and CRC32 (the Castagnoli CRC over
- * r/m8/16/32/64). */
+ * index or mask output, CF/ZF/SF/OF). */
 #include "cpu/fpu_internal.h"
 
 static int elem(const uint8_t *v, unsigned i, unsigned fmt)
@@ -122,45 +121,12 @@ static void pcmpstr(struct sse_ctx *c)
     cpu_set_rflags(cpu, fl);
 }
 
-static uint32_t crc32c(uint32_t crc, uint64_t data, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++) {
-        crc ^= (uint8_t)(data >> (8 * i));
-        for (unsigned k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0x82f63b78u & -(crc & 1));
-    }
-    return crc;
-}
-
-static void crc32(struct sse_ctx *c)
-{
-    const struct x86_insn *insn = c->insn;
-    struct cpu *cpu = c->cpu;
-    unsigned size = insn->opcode == 0xf0 ? 1 : insn->opsize;
-    uint64_t v = 0;
-    if (insn->mod == 3) {
-        unsigned r = insn->rm & 15;
-        v = cpu->s.gpr[r];
-        if (size == 1 && !insn->rex && r >= 4 && r < 8) /* AH..BH */
-            v = cpu->s.gpr[r - 4] >> 8;
-    } else {
-        vec_read(cpu, insn, c->ea, &v, size);
-    }
-    uint32_t crc = crc32c((uint32_t)cpu->s.gpr[insn->reg & 15], v, size);
-    cpu->s.gpr[insn->reg & 15] = crc;
-}
-
 bool sse_exec_string(struct sse_ctx *c)
 {
     const struct x86_insn *insn = c->insn;
     if (insn->map == MAP_0F3A && c->pfx == 0x66 && insn->opcode >= 0x60 &&
         insn->opcode <= 0x63) {
         pcmpstr(c);
-        return true;
-    }
-    if (insn->map == MAP_0F38 && c->pfx == 0xf2 &&
-        (insn->opcode == 0xf0 || insn->opcode == 0xf1)) {
-        crc32(c);
         return true;
     }
     return false;

@@ -323,7 +323,7 @@ static void test_fxsave_roundtrip(void **state)
     in.reg = 0; in.has_mem = 1; in.disp = 0x3000; in.base = in.index = -1;
     in.mem_seg = S_DS; in.seg_override = S_NONE; in.addrsize = 2;
     in.opsize = 4; in.scale = 1;
-    assert_int_equal(CATCH(sse_exec(&env.cpu, &in)), -1);
+    assert_int_equal(CATCH(fpu_exec(&env.cpu, &in)), -1);
     /* the host's FXSAVE of the same state: same legacy image */
     uint8_t hbuf[512] __attribute__((aligned(16)));
     memcpy(hbuf, env.ram + 0x3000, 512);
@@ -334,16 +334,16 @@ static void test_fxsave_roundtrip(void **state)
     /* scramble, FXRSTOR, compare */
     memset(env.cpu.s.xsave, 0x5a, 512);
     in.reg = 1;
-    assert_int_equal(CATCH(sse_exec(&env.cpu, &in)), -1);
+    assert_int_equal(CATCH(fpu_exec(&env.cpu, &in)), -1);
     assert_memory_equal(env.cpu.s.xsave, before, 4);
     assert_memory_equal(env.cpu.s.xsave + FX_MXCSR, before + FX_MXCSR, 4);
     assert_memory_equal(env.cpu.s.xsave + FX_ST, before + FX_ST, 128 + 128);
     /* misaligned: #GP; reserved MXCSR bits: #GP */
     in.disp = 0x3008;
-    assert_int_equal(CATCH(sse_exec(&env.cpu, &in)), EXC_GP);
+    assert_int_equal(CATCH(fpu_exec(&env.cpu, &in)), EXC_GP);
     in.disp = 0x3000;
     poke32(0x3000 + FX_MXCSR, 0x10000);
-    assert_int_equal(CATCH(sse_exec(&env.cpu, &in)), EXC_GP);
+    assert_int_equal(CATCH(fpu_exec(&env.cpu, &in)), EXC_GP);
 }
 
 static void test_exceptions(void **state)
