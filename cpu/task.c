@@ -2,7 +2,9 @@
  * 16-bit TSS, for JMP, CALL, interrupts through task gates and IRET with
  * NT set. The new TSS is read and checked and the old state saved before
  * anything changes; faults after the switch commits (segment loads with
- * #TS/#NP/#SS, the EIP limit check) are taken in the new task. */
+ * #TS/#NP/#SS, the EIP limit check) are delivered here, in the new task,
+ * and the switch returns normally. */
+#include <string.h>
 #include "cpu/sys_internal.h"
 
 #define TSS_BUSY_BIT (1ull << 41)  /* type bit 1 of the descriptor */
@@ -141,6 +143,24 @@ static void load_task_segments(struct cpu *cpu, const struct tss_image *t,
         seg_load_data_checked(cpu, data[i], t->seg[data[i]], EXC_TS, ext);
 }
 
+/* The part of a switch after the commit point: PDPTEs, LDT, segments, the
+ * error code and the EIP check; faults here belong to the new task */
+static void task_finish(struct cpu *cpu, const struct tss_image *t,
+                        bool new32, bool ext, bool has_error,
+                        uint32_t error_code)
+{
+    struct x86_state *s = &cpu->s;
+    if (new32 && (s->cr0 & CR0_PG) && (s->cr4 & CR4_PAE) &&
+        !mmu_load_pdptes(cpu, t->cr3))
+        cpu_raise(cpu, EXC_GP, 0);
+    load_ldt(cpu, t->ldt, ext);
+    load_task_segments(cpu, t, ext);
+    if (has_error)
+        cpu_push(cpu, error_code, new32 ? 4 : 2);
+    if (s->rip > s->seg[S_CS].limit)
+        cpu_raise(cpu, EXC_GP, SEL_ERR(0, ext));
+}
+
 void cpu_task_switch(struct cpu *cpu, uint16_t tss_sel, int reason,
                      bool has_error, uint32_t error_code)
 {
@@ -195,8 +215,6 @@ void cpu_task_switch(struct cpu *cpu, uint16_t tss_sel, int reason,
     s->cr0 |= CR0_TS;
     if (new32 && (s->cr0 & CR0_PG)) {
         s->cr3 = t.cr3;
-        if ((s->cr4 & CR4_PAE) && !mmu_load_pdptes(cpu, t.cr3))
-            cpu_raise(cpu, EXC_GP, 0);
         mmu_flush(cpu, false);
     }
     s->rip = t.eip;
@@ -210,15 +228,19 @@ void cpu_task_switch(struct cpu *cpu, uint16_t tss_sel, int reason,
     for (int i = 0; i < 6; i++)
         s->seg[i].selector = t.seg[i];
     cpu_update_mode(cpu);
-    load_ldt(cpu, t.ldt, ext);
-    load_task_segments(cpu, &t, ext);
 
-    if (has_error) {
-        if (new32)
-            cpu_push(cpu, error_code, 4);
-        else
-            cpu_push(cpu, error_code, 2);
+    /* a fault in what follows is delivered here, in the new task, and
+     * does not unwind the instruction that switched */
+    jmp_buf outer;
+    memcpy(outer, cpu->fault_jmp, sizeof(outer));
+    if (setjmp(cpu->fault_jmp) == 0) {
+        task_finish(cpu, &t, new32, ext, has_error, error_code);
+        memcpy(cpu->fault_jmp, outer, sizeof(outer));
+        return;
     }
-    if (s->rip > s->seg[S_CS].limit)
-        cpu_raise(cpu, EXC_GP, SEL_ERR(0, ext));
+    memcpy(cpu->fault_jmp, outer, sizeof(outer));
+    cpu->s.exception_pending = 0;
+    cpu_deliver_event(cpu, cpu->s.exception_vector, EV_EXCEPTION,
+                      cpu->s.exception_has_error, cpu->s.exception_error,
+                      cpu->s.rip);
 }

@@ -298,13 +298,17 @@ static void test_task_switch(void **state)
     assert_int_equal(cpu->s.tr.selector, SEL_TSS_B);
     assert_int_equal(cpu->s.gpr[R_SP], 0x6000 - 4);
     assert_int_equal(peek32(0x6000 - 4), 0x44);
-    /* a TSS whose CS is bad: #TS(sel) in the new task */
+    /* a TSS whose CS is bad: #TS(sel) delivered in the new task (whose
+     * CS/SS from the TSS are ring-0 flat for the handler to run) */
+    idt32(EXC_TS, SEL_CODE0, 0x3333, 14, 0);
     fill_tss32(TSS_A, 0x1000, 0x6000, SEL_DATA0, SEL_DATA0);
     poke64(GDT_BASE + 0x38, mkdesc(TSS_A, 0x67, 0x89, 0));
-    env_seg(S_CS, SEL_CODE0);
-    assert_int_equal(CATCH(cpu_far_jmp(cpu, SEL_TSS_A, 0)), EXC_TS);
-    assert_int_equal(cpu->s.exception_error, SEL_DATA0);
+    assert_int_equal(CATCH(cpu_far_jmp(cpu, SEL_TSS_A, 0)), -1);
     assert_int_equal(cpu->s.tr.selector, SEL_TSS_A);
+    assert_int_equal(cpu->s.rip, 0x3333);
+    assert_int_equal(cpu->s.gpr[R_SP], 0x6000 - 16);
+    assert_int_equal(peek32(0x6000 - 16), SEL_DATA0);    /* error code */
+    assert_int_equal(peek32(0x6000 - 12), 0x1000);       /* the new EIP */
 }
 
 static void test_io_bitmap(void **state)
