@@ -162,6 +162,8 @@ void sse_exec(struct cpu *cpu, const struct x86_insn *insn)
         .insn = insn,
         .pfx = insn->rep ? insn->rep : insn->opsize_prefix ? 0x66 : 0,
     };
+    if (insn->lock)
+        cpu_raise_noerr(cpu, EXC_UD);
     if (insn->mod != 3 && insn->has_mem)
         c.ea = vec_ea(cpu, insn);
     if (sse_exec_state(&c) || sse_exec_move(&c) || sse_exec_shuffle(&c) ||

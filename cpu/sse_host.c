@@ -2,6 +2,7 @@
  * SSE4.2 on every machine tandem targets): the rows of cpu/sse_host_ops.h,
  * each one instruction executed on xmm1/xmm2/xmm0 with the guest MXCSR
  * loaded, all exceptions masked on the host, and the flags read back. */
+#include <pthread.h>
 #include "cpu/fpu_internal.h"
 
 #define SSE_HOST_OP(name, map, op, pfx, size, flags, mn)                      \
@@ -36,21 +37,24 @@ static unsigned pfx_index(unsigned pfx)
     return pfx == 0x66 ? 1 : pfx == 0xf3 ? 2 : pfx == 0xf2 ? 3 : 0;
 }
 
+/* first row of each (map, opcode, prefix); rows sharing one are adjacent
+ * in the list */
+static int16_t first[4][256][4];
+static pthread_once_t first_once = PTHREAD_ONCE_INIT;
+
+static void build_first(void)
+{
+    memset(first, 0xff, sizeof(first));
+    for (int i = SH_COUNT - 1; i >= 0; i--) {
+        const struct sse_host_row *r = &sse_host_rows[i];
+        first[r->map & 3][r->opcode][pfx_index(r->pfx)] = (int16_t)i;
+    }
+}
+
 const struct sse_host_row *sse_host_find(unsigned map, unsigned opcode,
                                          unsigned pfx, unsigned imm)
 {
-    /* first row of each (map, opcode, prefix); rows sharing one are
-     * adjacent in the list */
-    static int16_t first[4][256][4];
-    static bool built;
-    if (!built) {
-        memset(first, 0xff, sizeof(first));
-        for (int i = SH_COUNT - 1; i >= 0; i--) {
-            const struct sse_host_row *r = &sse_host_rows[i];
-            first[r->map & 3][r->opcode][pfx_index(r->pfx)] = (int16_t)i;
-        }
-        built = true;
-    }
+    pthread_once(&first_once, build_first);
     int i = first[map & 3][opcode & 0xff][pfx_index(pfx)];
     if (i < 0)
         return NULL;

@@ -404,6 +404,34 @@ static void test_pointers(void **state)
                      FSW_C3 | FSW_C0);
 }
 
+/* FNSTENV in the 32-bit protected-mode layout matches the host's (which
+ * runs in that layout) except for the pointer and selector fields */
+static void test_fnstenv_layout(void **state)
+{
+    env.cpu.mode = MODE_PROT;
+    for (int iter = 0; iter < 50; iter++) {
+        struct fx80 v[8];
+        for (int i = 0; i < 8; i++)
+            v[i] = rnd_fx80();
+        uint8_t img[108], himg[108], henv[28];
+        build_image(img, cws[rnd() % (sizeof(cws) / 2)], rnd() % 9, v);
+        memcpy(himg, img, 108);
+        memcpy(env.ram + GIMG, img, 108);
+        assert_int_equal(guest(0xdd, 0x20, GIMG), -1);   /* FRSTOR */
+        assert_int_equal(guest(0xd9, 0xc9, 0), -1);      /* FXCH ST1 */
+        assert_int_equal(guest(0xd9, 0x30, GMEM), -1);   /* FNSTENV */
+        __asm__ volatile("frstor %1\n\tfxch %%st(1)\n\tfnstenv %0\n\tfninit"
+                         : "=m"(henv) : "m"(himg)
+                         : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)",
+                           "st(6)", "st(7)");
+        assert_memory_equal(env.ram + GMEM, henv, 12);      /* CW SW TW */
+        assert_int_equal(peek16(GMEM + 18), henv[18] | henv[19] << 8); /* FOP */
+        assert_int_equal(peek16(GMEM + 26), henv[26] | henv[27] << 8);
+        fpu_reset(&env.cpu);
+    }
+    env.cpu.mode = MODE_REAL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +442,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_exceptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pointers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fnstenv_layout, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
