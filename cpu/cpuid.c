@@ -26,6 +26,10 @@
 #define F1D_APIC (1u << 9)
 #define F1D_HTT (1u << 28)
 #define F1D_BASE 0x078bfbfdu
+/* leaf 7 */
+#define F7B_FSGSBASE (1u << 0)
+#define F7B_RDSEED (1u << 18)
+#define F7C_UMIP (1u << 2)
 /* leaf 80000001h */
 #define F81C_LAHF_LM (1u << 0)
 #define F81C_ABM (1u << 5)
@@ -108,6 +112,12 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf,
                      (((1u << core_bits(cpu)) - 1) << 26);
             out[B] = 63 | (7u << 22);  /* 64-byte lines, 8 ways */
             out[C] = 63;               /* 64 sets: 32 KiB */
+        }
+        break;
+    case 7:
+        if (subleaf == 0) {
+            out[B] = F7B_FSGSBASE | F7B_RDSEED;
+            out[C] = F7C_UMIP;
         }
         break;
     case 0xb:

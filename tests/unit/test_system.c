@@ -57,8 +57,9 @@ static void test_cr0_cr4(void **state)
     assert_int_equal(cpu->mode, MODE_PROT);
     assert_int_equal(CATCH(cpu_write_cr(cpu, 4, CR4_VME)), EXC_GP);
     assert_int_equal(CATCH(cpu_write_cr(cpu, 4, CR4_SMEP)), EXC_GP);
-    cpu_write_cr(cpu, 4, CR4_PAE | CR4_PGE | CR4_OSFXSR);
-    assert_int_equal(cpu->s.cr4, CR4_PAE | CR4_PGE | CR4_OSFXSR);
+    cpu_write_cr(cpu, 4, CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_FSGSBASE);
+    assert_int_equal(cpu->s.cr4,
+                     CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_FSGSBASE);
     /* CPL 3 may not touch control registers */
     env.cpu.s.seg[S_SS].attr |= 3u << 5;
     cpu_update_mode(cpu);
@@ -151,6 +152,9 @@ static void test_cpuid(void **state)
     cpu_cpuid(cpu, max, 0, r);
     cpu_cpuid(cpu, max + 1, 0, hi);
     assert_memory_equal(r, hi, sizeof(r));
+    cpu_cpuid(cpu, 7, 0, r);
+    assert_int_equal(r[1], (1u << 0) | (1u << 18));     /* fsgsbase rdseed */
+    assert_int_equal(r[2], 1u << 2);                     /* umip */
     cpu_cpuid(cpu, 0xd, 0, r);
     assert_int_equal(r[0], 3);
     assert_int_equal(r[2], 576);
