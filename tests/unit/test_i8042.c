@@ -530,6 +530,46 @@ static void test_reset_restores_power_on(void **state)
     assert_int_equal(next(f), 0x1e);
 }
 
+static uint32_t lcg_next(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+/* Whatever a guest writes, in any order, nothing breaks */
+static void test_random_accesses(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t seed = 3;
+    for (int i = 0; i < 50000; i++) {
+        uint32_t r = lcg_next(&seed);
+        uint8_t v = (uint8_t)(r >> 8);
+        if (v == 0xd1 || (v >= 0xf0 && !(v & 1)))
+            v = 0xad; /* keep clear of the reset line */
+        switch (r & 7) {
+        case 0:
+            command(f, v);
+            break;
+        case 1: case 2:
+            data_out(f, v);
+            break;
+        case 3:
+            ps2_kbd_key(&f->c.kbd, v, r & 0x10000);
+            break;
+        case 4:
+            ps2_mouse_event(&f->c.mouse, (int8_t)v, (int8_t)(r >> 16), 1,
+                            r >> 24);
+            break;
+        default:
+            (void)port_read(f->bus, (r & 0x10) ? 0x60 : 0x64, 1);
+            break;
+        }
+        assert_true(f->c.kbd.s.queue.count <= PS2_QUEUE_SIZE);
+        assert_true(f->c.mouse.s.queue.count <= PS2_QUEUE_SIZE);
+    }
+    vm_clear_request();
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -555,6 +595,7 @@ int main(void)
         T(test_aux_port_disable_holds_mouse_bytes),
         T(test_queue_overrun),
         T(test_reset_restores_power_on),
+        T(test_random_accesses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -469,6 +469,36 @@ static void test_garbage_time_does_not_crash(void **state)
     (void)rd(f, 0x04);
 }
 
+static uint32_t lcg_next(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+/* Whatever a guest writes, in any order and at any time, nothing breaks */
+static void test_random_accesses(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t seed = 7;
+    int64_t t = 0;
+    for (int i = 0; i < 50000; i++) {
+        uint32_t r = lcg_next(&seed);
+        switch (r & 7) {
+        case 0: case 1: case 2:
+            wr(f, (uint8_t)(r >> 8), (uint8_t)(r >> 16));
+            break;
+        case 3:
+            t += (r & 0x100) && (r & 0x3ff000) == 0 ? 3 * 86400 * NS_PER_SEC
+                                                     : (int64_t)(r >> 12) * 100;
+            run_to(f, t);
+            break;
+        default:
+            (void)rd(f, (uint8_t)(r >> 8));
+            break;
+        }
+    }
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -491,6 +521,7 @@ int main(void)
         T(test_reset_pin),
         T(test_cmos_fill),
         T(test_garbage_time_does_not_crash),
+        T(test_random_accesses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

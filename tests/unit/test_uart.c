@@ -427,6 +427,39 @@ static void test_slow_baud_timing(void **state)
     assert_int_equal(in(f, LSR) & 0x40, 0x40);
 }
 
+static uint32_t lcg_next(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+/* Whatever a guest writes, in any order and at any time, nothing breaks */
+static void test_random_accesses(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t seed = 1;
+    for (int i = 0; i < 50000; i++) {
+        uint32_t r = lcg_next(&seed);
+        uint16_t port = (uint16_t)(BASE + (r & 7));
+        switch ((r >> 3) & 7) {
+        case 0: case 1: case 2:
+            out(f, port, (uint8_t)(r >> 8));
+            break;
+        case 3:
+            advance(f, (int64_t)(r >> 12) * 1000);
+            break;
+        case 4:
+            uart_receive(&f->uart, (const uint8_t *)&r, 1 + (r >> 20) % 4);
+            break;
+        default:
+            (void)port_read(f->bus, port, 1 + (r >> 20) % 4);
+            break;
+        }
+        assert_true(f->uart.s.rx_count <= UART_FIFO_SIZE);
+        assert_true(f->uart.s.tx_count <= UART_FIFO_SIZE);
+    }
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -446,6 +479,7 @@ int main(void)
         T(test_break_and_fifo_error),
         T(test_modem_status_deltas),
         T(test_slow_baud_timing),
+        T(test_random_accesses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
