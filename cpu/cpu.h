@@ -117,6 +117,10 @@ struct cpu {
     uint64_t tsc_hz;
 
     bool exit_request;
+
+    /* the interpreter's private per-vCPU state (cpu/interp.c: decoded-
+     * instruction cache, fetch cache, wait-for-SIPI); NULL until it runs */
+    void *interp;
 };
 
 /* --- state and mode (cpu/cpu_state.c) --- */
