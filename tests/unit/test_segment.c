@@ -287,6 +287,41 @@ static void test_long_iretq(void **state)
     assert_int_equal(cpu->cpl, 0);
 }
 
+static void test_long_call_gate(void **state)
+{
+    (void)state;
+    struct cpu *cpu = &env.cpu;
+    env_long(3);
+    /* a 64-bit call gate (16 bytes) at 0xa0, DPL 3, to ring-0 64-bit code */
+    uint64_t target = 0x0000123400005000ull;
+    poke64(GDT_BASE + 0xa0, mkgate(SEL_CODE64_0, (uint32_t)target, 12, 3));
+    poke64(GDT_BASE + 0xa8, target >> 32);
+    poke64(TSS_64 + 4, 0x9000);   /* RSP0 */
+    cpu->s.gpr[R_SP] = 0x7008;
+    cpu->s.rip = 0x401000;
+    cpu_far_call(cpu, 0xa3, 0, 8);
+    assert_int_equal(cpu->cpl, 0);
+    assert_int_equal(cpu->mode, MODE_LONG64);
+    assert_int_equal(cpu->s.rip, target);
+    assert_int_equal(cpu->s.gpr[R_SP], 0x9000 - 32);
+    assert_int_equal(peek64(0x9000 - 32), 0x401000);
+    assert_int_equal(peek64(0x9000 - 24), SEL_CODE64_3);
+    assert_int_equal(peek64(0x9000 - 16), 0x7008);
+    assert_int_equal(peek64(0x9000 - 8), SEL_DATA3);
+    assert_int_equal(cpu->s.seg[S_SS].selector, 0);
+    /* RETF (REX.W) back to ring 3 */
+    cpu_far_ret(cpu, 8, 0);
+    assert_int_equal(cpu->cpl, 3);
+    assert_int_equal(cpu->s.rip, 0x401000);
+    assert_int_equal(cpu->s.gpr[R_SP], 0x7008);
+    /* a 32-bit code target is refused for a 64-bit gate */
+    poke64(GDT_BASE + 0xa0, mkgate(SEL_CODE0, 0x5000, 12, 3));
+    assert_int_equal(CATCH(cpu_far_call(cpu, 0xa3, 0, 8)), EXC_GP);
+    assert_int_equal(cpu->s.exception_error, SEL_CODE0);
+    /* task gates do not exist in long mode */
+    assert_int_equal(CATCH(cpu_far_jmp(cpu, SEL_TASK_GATE, 0)), EXC_GP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +334,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iret_outer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iret_to_v86, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_iretq, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_call_gate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
