@@ -10,11 +10,6 @@ static bool real_format(struct cpu *cpu)
     return cpu->mode == MODE_REAL || cpu->mode == MODE_V86;
 }
 
-unsigned fpu_env_size(struct cpu *cpu, const struct x86_insn *insn)
-{
-    return insn->opsize == 2 ? 14 : 28;
-}
-
 static void put(uint8_t *buf, unsigned idx, bool wide, uint32_t v)
 {
     if (wide)
@@ -33,7 +28,8 @@ static uint32_t get(const uint8_t *buf, unsigned idx, bool wide)
     return v;
 }
 
-void fpu_store_env(struct cpu *cpu, const struct x86_insn *insn, uint8_t *buf)
+static void store_env(struct cpu *cpu, const struct x86_insn *insn,
+                      uint8_t *buf)
 {
     bool wide = insn->opsize != 2;
     uint32_t hi = wide ? 0xffff0000u : 0;
@@ -57,8 +53,8 @@ void fpu_store_env(struct cpu *cpu, const struct x86_insn *insn, uint8_t *buf)
     }
 }
 
-void fpu_load_env(struct cpu *cpu, const struct x86_insn *insn,
-                  const uint8_t *buf)
+static void load_env(struct cpu *cpu, const struct x86_insn *insn,
+                     const uint8_t *buf)
 {
     bool wide = insn->opsize != 2;
     uint64_t fip, fdp;
@@ -87,7 +83,7 @@ void fpu_load_env(struct cpu *cpu, const struct x86_insn *insn,
 void fpu_exec_env(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea)
 {
     uint8_t buf[28 + 80];
-    unsigned env = fpu_env_size(cpu, insn);
+    unsigned env = insn->opsize == 2 ? 14 : 28;
     unsigned reg = insn->reg & 7;
     uint16_t w;
 
@@ -95,7 +91,7 @@ void fpu_exec_env(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea)
         switch (reg) {
         case 4: /* FLDENV */
             vec_read(cpu, insn, ea, buf, env);
-            fpu_load_env(cpu, insn, buf);
+            load_env(cpu, insn, buf);
             return;
         case 5: /* FLDCW */
             vec_read(cpu, insn, ea, &w, 2);
@@ -103,7 +99,7 @@ void fpu_exec_env(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea)
             fpu_set_fsw(cpu, fpu_fsw(cpu));
             return;
         case 6: /* FNSTENV, then mask all exceptions */
-            fpu_store_env(cpu, insn, buf);
+            store_env(cpu, insn, buf);
             vec_write(cpu, insn, ea, buf, env);
             fx_set16(cpu, FX_FCW, fpu_fcw(cpu) | FSW_EXC);
             fpu_set_fsw(cpu, fpu_fsw(cpu));
@@ -117,7 +113,7 @@ void fpu_exec_env(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea)
         switch (reg) {
         case 4: /* FRSTOR */
             vec_read(cpu, insn, ea, buf, env + 80);
-            fpu_load_env(cpu, insn, buf);
+            load_env(cpu, insn, buf);
             for (unsigned i = 0; i < 8; i++) {
                 uint8_t *slot = fx_ptr(cpu, FX_ST + 16 * i);
                 memcpy(slot, buf + env + 10 * i, 10);
@@ -125,7 +121,7 @@ void fpu_exec_env(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea)
             }
             return;
         case 6: /* FNSAVE, then FNINIT */
-            fpu_store_env(cpu, insn, buf);
+            store_env(cpu, insn, buf);
             for (unsigned i = 0; i < 8; i++)
                 memcpy(buf + env + 10 * i, fx_ptr(cpu, FX_ST + 16 * i), 10);
             vec_write(cpu, insn, ea, buf, env + 80);

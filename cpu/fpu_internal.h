@@ -110,7 +110,6 @@ void fpu_rotate_to_physical(struct cpu *cpu); /* make TOP 0 (for MMX) */
 void fpu_move_top(struct cpu *cpu, unsigned top);
 void fpu_incstp(struct cpu *cpu);
 void fpu_decstp(struct cpu *cpu);
-unsigned fpu_full_tag(struct cpu *cpu, unsigned phys); /* 0 valid .. 3 empty */
 uint16_t fpu_full_tag_word(struct cpu *cpu);
 void fpu_load_full_tag_word(struct cpu *cpu, uint16_t ftw);
 /* Raise the flags in exc (FSW_IE.. plus FSW_SF) and recompute ES/B */
@@ -168,12 +167,6 @@ void fpu_exec_load_store(struct cpu *cpu, const struct x86_insn *insn,
 void fpu_exec_d9_reg(struct cpu *cpu, const struct x86_insn *insn);
 void fpu_exec_env(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea);
 void fpu_exec_misc_reg(struct cpu *cpu, const struct x86_insn *insn);
-
-/* FSTENV/FSAVE images (cpu/fpu_env.c) */
-unsigned fpu_env_size(struct cpu *cpu, const struct x86_insn *insn);
-void fpu_store_env(struct cpu *cpu, const struct x86_insn *insn, uint8_t *buf);
-void fpu_load_env(struct cpu *cpu, const struct x86_insn *insn,
-                  const uint8_t *buf);
 
 void fpu_check_mf(struct cpu *cpu); /* pending unmasked x87 exception */
 

@@ -103,7 +103,8 @@ void fpu_rotate_to_physical(struct cpu *cpu)
     fpu_move_top(cpu, 0);
 }
 
-unsigned fpu_full_tag(struct cpu *cpu, unsigned p)
+/* 0 valid, 1 zero, 2 special, 3 empty */
+static unsigned full_tag(struct cpu *cpu, unsigned p)
 {
     if (!(cpu->s.xsave[FX_FTW] & (1u << p)))
         return 3;
@@ -120,7 +121,7 @@ uint16_t fpu_full_tag_word(struct cpu *cpu)
 {
     uint16_t ftw = 0;
     for (unsigned p = 0; p < 8; p++)
-        ftw |= fpu_full_tag(cpu, p) << (2 * p);
+        ftw |= full_tag(cpu, p) << (2 * p);
     return ftw;
 }
 
