@@ -52,21 +52,6 @@ static int pic_ack_cb(void *opaque)
     return pic_ack(opaque);
 }
 
-static size_t serial_can_receive(void *opaque)
-{
-    return uart_can_receive(opaque);
-}
-
-static void serial_receive(void *opaque, const uint8_t *buf, size_t len)
-{
-    uart_receive(opaque, buf, len);
-}
-
-static void serial_break(void *opaque)
-{
-    uart_receive_break(opaque);
-}
-
 static int create_chipset(struct machine *m, struct pc_board *b)
 {
     int err;
@@ -111,6 +96,10 @@ static int create_chipset(struct machine *m, struct pc_board *b)
     if (m->cfg.debug_exit &&
         (err = debug_exit_init(m->io, m->cfg.debug_exit_base, m->cfg.debug_exit_size)))
         return err;
+    err = i8042_init(&b->kbc, m->io, m->mem, isa_irq_source(b, 1),
+                     isa_irq_source(b, 12));
+    if (err)
+        return err;
     err = rtc_init(&b->rtc, m->io, m->clock, isa_irq_source(b, 8), m->cfg.rtc_base);
     if (err)
         return err;
@@ -137,11 +126,6 @@ int board_init(struct machine *m)
         error_report("cannot create the PC chipset: %s", strerror(-err));
         return err;
     }
-    if (b->serial) {
-        struct chardev_frontend fe = {serial_can_receive, serial_receive,
-                                      serial_break, &b->uart[0]};
-        chardev_set_frontend(b->serial, &fe);
-    }
     return pc_firmware_load(m, b);
 }
 
@@ -160,6 +144,7 @@ void board_reset(struct machine *m)
     piix3_reset(&b->isa);
     acpi_pm_reset(&b->pm);
     rtc_reset(&b->rtc);
+    i8042_reset(&b->kbc);
     for (int i = 0; i < 4; i++)
         uart_reset(&b->uart[i]);
     mem_map_set_a20(m->mem, true);

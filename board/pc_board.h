@@ -9,6 +9,7 @@
 #include "devices/debugcon.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
+#include "devices/i8042.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pci.h"
@@ -44,6 +45,7 @@ struct pc_board {
     struct port80 port80;
     struct debugcon debugcon;
     struct rtc rtc;
+    struct i8042 kbc;
     struct fw_cfg fw_cfg;
     struct uart uart[4];
     struct chardev *serial;
