@@ -45,6 +45,12 @@ struct cpu_backend_ops {
     int priority; /* -accel auto tries higher first */
 };
 
+/* get_state/set_state move a struct x86_state (cpu/x86_state.h); vm/ carries
+ * it as opaque bytes of this size, aligned to 64, whose first two 32-bit
+ * words are its version and size (defined in cpu/, which owns the struct) */
+extern const uint32_t accel_cpu_state_size, accel_cpu_state_version;
+#define ACCEL_CPU_STATE_ALIGN 64
+
 void accel_register(const struct cpu_backend_ops *ops);
 const struct cpu_backend_ops *accel_find(const char *name);
 /* iterate: returns NULL past the end */

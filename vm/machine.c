@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "vm/log.h"
+#include "vm/vmstate.h"
 
 /* RAM above this goes above 4 GiB, leaving room for PCI MMIO, the IOAPIC,
  * the LAPIC and the BIOS ROM (as the i440FX board does it). */
@@ -36,7 +37,8 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
     m->mem = mem_map_new();
     m->io = port_bus_new();
     m->clock = vclock_new(cfg->clock_mode);
-    if (!m->mem || !m->io || !m->clock) {
+    m->vmstate = vmstate_new();
+    if (!m->mem || !m->io || !m->clock || !m->vmstate) {
         error_report("out of memory creating the machine");
         machine_destroy(m);
         return -ENOMEM;
@@ -57,8 +59,10 @@ void machine_destroy(struct machine *m)
     mem_map_free(m->mem);
     port_bus_free(m->io);
     vclock_free(m->clock);
+    vmstate_free(m->vmstate);
     m->ram = NULL;
     m->mem = NULL;
     m->io = NULL;
     m->clock = NULL;
+    m->vmstate = NULL;
 }

@@ -13,6 +13,8 @@
 #include "vm/port_bus.h"
 #include "vm/vcpu_link.h"
 
+struct vmstate; /* vm/vmstate.h */
+
 #define MACHINE_MAX_CPUS 16
 
 struct machine_config {
@@ -40,6 +42,7 @@ struct machine {
     struct mem_map *mem;
     struct port_bus *io;
     struct vclock *clock;
+    struct vmstate *vmstate; /* the devices' state sections (snapshots) */
     int ncpus;
     struct vcpu_link cpu_link[MACHINE_MAX_CPUS];
     void *board;        /* the board's private state (devices/pc_board.c) */
