@@ -148,7 +148,9 @@ void cpu_deliver_event(struct cpu *cpu, int vector, enum event_kind kind,
                        bool has_error, uint32_t error_code, uint64_t next_rip);
 
 /* --- memory (cpu/mmu.c) --- */
-/* Linear-address access with paging; raises #PF (and #AC) on failure */
+/* Linear-address access with paging; raises #PF (and #AC) on failure. A
+ * read with ACC_WRITE checks (and marks dirty) as for a write: the read
+ * half of a read-modify-write. */
 uint64_t cpu_read_lin(struct cpu *cpu, uint64_t lin, unsigned size,
                       unsigned acc);
 void cpu_write_lin(struct cpu *cpu, uint64_t lin, uint64_t value,

@@ -148,7 +148,7 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf,
     case 0x40000000u: {
         static const int ord[4] = { B, C, D, -1 };
         out[A] = 0x40000000u;
-        put_str(out, "TandemVMTand", ord);
+        put_str(out, "TandemTandem", ord);
         break;
     }
     case 0x80000000u:

@@ -103,7 +103,6 @@ static void pte_set_bits(struct cpu *cpu, uint64_t gpa, uint32_t bits)
 
 struct walk_ctx {
     struct cpu *cpu;
-    unsigned acc;
     bool user, write, exec;
     uint32_t us, rw, nx;   /* accumulated rights */
     uint64_t pte_gpa[5];   /* entries used, for the A/D update */
@@ -253,7 +252,7 @@ static int walk(struct cpu *cpu, uint64_t lin, unsigned acc, struct walk *w,
         return 0;
     }
     struct walk_ctx c = {
-        .cpu = cpu, .acc = acc, .user = acc_is_user(cpu, acc),
+        .cpu = cpu, .user = acc_is_user(cpu, acc),
         .write = (acc & ACC_WRITE) != 0, .exec = (acc & ACC_EXEC) != 0,
         .us = 1, .rw = 1,
     };
@@ -524,7 +523,7 @@ void cpu_read_lin_buf(struct cpu *cpu, uint64_t lin, void *buf, unsigned len,
                       unsigned acc)
 {
     struct span sp;
-    span_translate(cpu, lin, len, acc & ~ACC_WRITE, &sp);
+    span_translate(cpu, lin, len, acc, &sp);
     uint8_t *p = buf;
     for (int i = 0; i < sp.n; i++) {
         chunk_read(cpu, &sp.ent[i], sp.lin[i], p, sp.len[i]);
@@ -550,7 +549,7 @@ uint64_t cpu_read_lin(struct cpu *cpu, uint64_t lin, unsigned size,
     lin = lin_mask(cpu, lin);
     check_alignment(cpu, lin, size, acc);
     if ((lin & 0xfff) + size <= 4096) {
-        struct cpu_tlb_entry *e = tlb_get_or_fault(cpu, lin, acc & ~ACC_WRITE);
+        struct cpu_tlb_entry *e = tlb_get_or_fault(cpu, lin, acc);
         if (e->host)
             return load_le(e->host + (lin & 0xfff), size);
         return cpu_phys_read(cpu, e->gpa | (lin & 0xfff), size);
