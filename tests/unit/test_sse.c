@@ -12,6 +12,8 @@
 #include <cmocka.h>
 #include "cpu/fpu_internal.h"
 #include "tests/unit/cpu_env.h"
+#include "cpu/boot_state.h"
+#include "cpu/interp.h"
 
 #define GMEM 0x1000
 
@@ -704,11 +706,12 @@ struct sse_case {
     uint8_t map, opcode, pfx;
     int imm, ext;
     unsigned flags;
+    const char *reg_bytes, *mem_bytes; /* the encodings, as on the host */
 };
 
 static const struct sse_case cases[] = {
 #define C(i, bytes, mr, mm, imms, map, op, pfx, imm, ext, fl)                 \
-    [i] = { map, op, pfx, imm, ext, fl },
+    [i] = { map, op, pfx, imm, ext, fl, bytes "," mr imms, bytes "," mm imms },
     CASES
 #undef C
 };
@@ -870,13 +873,24 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    cpu_destroy(&env.cpu);
     env_free();
     return 0;
 }
 
+/* decode the case's bytes as 64-bit code ([rsi] for the memory form) */
 static int run_guest(const struct sse_case *c, bool memform)
 {
-    struct x86_insn in = make_insn(c, memform);
+    uint8_t code[15] = { 0 };
+    unsigned n = 0;
+    for (const char *p = memform ? c->mem_bytes : c->reg_bytes; *p && n < 15;) {
+        char *end;
+        code[n++] = (uint8_t)strtoul(p, &end, 16);
+        p = *end == ',' ? end + 1 : end;
+    }
+    struct x86_insn in;
+    assert_int_equal(x86_decode(&in, code, sizeof(code), 8), (int)n);
+    env.cpu.s.gpr[R_SI] = GMEM;
     return CATCH(sse_exec(&env.cpu, &in));
 }
 
@@ -953,7 +967,8 @@ static void test_differential(void **state)
 static struct x86_insn insn_of(unsigned map, unsigned op, unsigned pfx,
                                int memaddr, int imm)
 {
-    struct sse_case c = { (uint8_t)map, (uint8_t)op, (uint8_t)pfx, imm, -1, 0 };
+    struct sse_case c = { .map = (uint8_t)map, .opcode = (uint8_t)op,
+                          .pfx = (uint8_t)pfx, .imm = imm, .ext = -1 };
     struct x86_insn in = make_insn(&c, memaddr >= 0);
     if (memaddr >= 0)
         in.disp = memaddr;
@@ -1138,6 +1153,58 @@ static void test_xsave(void **state)
     cpu->s.cr4 |= CR4_OSXSAVE;
 }
 
+/* a 64-bit program through the decoder and the interpreter's run loop:
+ * RIP-relative SSE and x87 operands, FNSTSW AX, PSHUFD, MOVQ r64, xmm */
+static void test_guest_program(void **state)
+{
+    static const uint8_t code[] = {
+        0x0f, 0x28, 0x05, 0x29, 0x00, 0x00, 0x00, /* movaps xmm0, [data] */
+        0x0f, 0x58, 0x05, 0x32, 0x00, 0x00, 0x00, /* addps xmm0, [data2] */
+        0x0f, 0x29, 0x05, 0x3b, 0x00, 0x00, 0x00, /* movaps [out], xmm0 */
+        0xd9, 0x05, 0x45, 0x00, 0x00, 0x00,       /* fld dword [f] */
+        0xd8, 0xc0,                               /* fadd st0, st0 */
+        0xdd, 0x1d, 0x45, 0x00, 0x00, 0x00,       /* fstp qword [outd] */
+        0xdf, 0xe0,                               /* fnstsw ax */
+        0x66, 0x0f, 0x70, 0xc8, 0x1b,             /* pshufd xmm1, xmm0, 1b */
+        0x66, 0x48, 0x0f, 0x7e, 0xcb,             /* movq rbx, xmm1 */
+        0xf4,                                     /* hlt */
+        /* 0x30 data */
+        0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0x40,
+        0x00, 0x00, 0x40, 0x40, 0x00, 0x00, 0x80, 0x40,
+        /* 0x40 data2 */
+        0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x00, 0x3f,
+        0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x00, 0x3f,
+        /* 0x50 out */
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        /* 0x60 f, 0x68 outd */
+        0x00, 0x00, 0xc0, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    };
+    const uint64_t base = 0x10000;
+    memcpy(env.ram + base, code, sizeof(code));
+    struct boot_cpu b = { .mode = BOOT_LONG64, .rip = base, .code_sel = 8,
+                          .data_sel = 16, .cr3 = 0x80000 };
+    b.gpr[R_SP] = 0x8000;
+    poke64(0x80000, 0x81000 | 3);
+    poke64(0x81000, 0x82000 | 3);
+    poke64(0x82000, 0x83);
+    struct x86_state s;
+    cpu_get_state(&env.cpu, &s);
+    x86_state_apply_boot(&s, &b);
+    s.cr4 |= CR4_OSFXSR;
+    cpu_set_state(&env.cpu, &s);
+    for (int n = 0; n < 20 && !env.cpu.s.halted; n++)
+        interp_step(&env.cpu);
+    assert_true(env.cpu.s.halted);
+    static const uint32_t sums[4] = { 0x3fc00000, 0x40200000, 0x40600000,
+                                      0x40900000 }; /* 1.5 2.5 3.5 4.5 */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(peek32(base + 0x50 + 4 * i), sums[i]);
+    assert_int_equal(peek64(base + 0x68), 0x4008000000000000ull); /* 3.0 */
+    assert_int_equal(env.cpu.s.gpr[R_AX] & 0xffff, 0);
+    assert_int_equal(env.cpu.s.gpr[R_BX], 0x4060000040900000ull);
+    interp_free(&env.cpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1147,6 +1214,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mmx_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_maskmov, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xsave, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guest_program, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
