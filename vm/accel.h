@@ -26,6 +26,10 @@ struct cpu_backend_ops {
     const char *summary;  /* one line for -accel help */
     /* 0 if this backend can run here; else -errno and *why set to a reason */
     int (*probe)(const char **why);
+    /* -accel auto only, after probe passed: 0 if auto may pick this backend
+     * (KVM: only where it runs guests at hardware speed); else -errno and
+     * *why. NULL: auto uses probe alone. */
+    int (*probe_auto)(const char **why);
     /* create vCPU `index` of machine m; returns the backend's vCPU or NULL */
     void *(*init)(struct machine *m, int index);
     void (*destroy)(void *vcpu);

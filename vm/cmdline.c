@@ -56,7 +56,10 @@ static void print_accels(void)
         const struct cpu_backend_ops *a = accel_at(i);
         const char *why = NULL;
         int usable = a->probe ? a->probe(&why) : 0;
-        if (usable == 0)
+        if (usable == 0 && a->probe_auto && a->probe_auto(&why) != 0)
+            printf("  %-8s %s (only if named: auto passes it over: %s)\n",
+                   a->name, a->summary, why ? why : "unknown reason");
+        else if (usable == 0)
             printf("  %-8s %s\n", a->name, a->summary);
         else
             printf("  %-8s %s (not usable here: %s)\n", a->name, a->summary,

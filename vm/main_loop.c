@@ -39,7 +39,8 @@ const struct cpu_backend_ops *main_loop_pick_accel(const char *name)
         if (best && ops->priority <= best->priority)
             continue;
         why = NULL;
-        if (ops->probe && ops->probe(&why) != 0) {
+        if ((ops->probe && ops->probe(&why) != 0) ||
+            (ops->probe_auto && ops->probe_auto(&why) != 0)) {
             if (!skipped || ops->priority > skipped->priority) {
                 skipped = ops;
                 skipped_why = why;
