@@ -19,8 +19,6 @@
 #include "vm/accel.h"
 #include "vm/machine.h"
 
-struct cpu;
-
 /* --- the host (kvm_dev.c) --- */
 /* The /dev/kvm fd, opened once and checked (API version, capabilities);
  * negative errno with *why when KVM cannot be used */
@@ -67,9 +65,6 @@ struct kvm_vcpu {
     int sw_breaks;
     struct { bool used; uint64_t addr; unsigned kind, len; }
         hw[KVM_MAX_HW_BPS];
-
-    /* the interpreter for instructions KVM cannot emulate (kvm_run.c) */
-    struct cpu *emu;
 };
 
 struct kvm_vm {
@@ -81,6 +76,7 @@ struct kvm_vm {
     size_t nslots;
     bool slot_id_used[KVM_MAX_SLOTS];
     bool msr_filter;      /* APIC MSRs reach tandem's LAPIC */
+    struct mem_listener listener;
     struct kvm_vm *next;
 };
 

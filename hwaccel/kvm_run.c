@@ -13,8 +13,8 @@
  *
  * Exits: port I/O to port_read/port_write, MMIO to mem_read/mem_write, the
  * APIC MSRs (routed out by the MSR filter) to the LAPIC through the link.
- * An instruction KVM cannot emulate runs on tandem's interpreter when that
- * is linked in (interp_step). */
+ * An instruction KVM cannot emulate runs on tandem's interpreter
+ * (interp_step). */
 #define _GNU_SOURCE
 #include "hwaccel/kvm_int.h"
 
@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "cpu/cpu.h"
+#include "cpu/interp.h"
 #include "vm/log.h"
 #include "vm/runstate.h"
 
@@ -35,10 +36,6 @@
 #endif
 #define MSR_APIC_BASE 0x1b
 #define MSR_TSC_DEADLINE 0x6e0
-
-/* the interpreter may not be in this build yet: then KVM's emulation
- * failures are reported instead of stepped over */
-#pragma weak interp_step
 
 static _Thread_local struct kvm_run *volatile thread_run;
 
@@ -102,11 +99,6 @@ void kvm_run_cleanup(struct kvm_vcpu *v)
     if (v->timer_ok)
         timer_delete(v->timer);
     v->timer_ok = false;
-    if (v->emu) {
-        mem_map_remove_listener(v->vm->m->mem, v->emu);
-        free(v->emu);
-        v->emu = NULL;
-    }
     if (v->run)
         munmap(v->run, kvm_dev_run_size());
     v->run = NULL;
@@ -293,32 +285,28 @@ static void exit_wrmsr(struct kvm_vcpu *v)
 }
 
 /* An instruction KVM could not emulate (code in MMIO, say): one step of
- * tandem's interpreter on the same state */
+ * tandem's interpreter on the same state. A fresh interpreter vCPU each
+ * time, so that no decoded code outlives writes KVM made to guest RAM. */
 static int emulate_one(struct kvm_vcpu *v, enum run_exit *why)
 {
-    if (!interp_step)
-        return -1;
-    if (!v->emu) {
-        v->emu = malloc(sizeof(*v->emu));
-        if (!v->emu)
-            return -1;
-        cpu_init(v->emu, v->vm->m, v->index);
-    }
+    size_t size = (sizeof(struct cpu) + 63) & ~(size_t)63;
+    struct cpu *cpu = aligned_alloc(64, size);
     struct x86_state *s = malloc(sizeof(*s));
-    if (!s || kvm_state_get(v, s) < 0) {
-        free(s);
-        return -1;
+    int err = -1;
+    if (cpu && s && kvm_state_get(v, s) == 0) {
+        cpu_init(cpu, v->vm->m, v->index);
+        cpu_set_state(cpu, s);
+        interp_step(cpu);
+        cpu_get_state(cpu, s);
+        if (cpu->shutdown)
+            *why = RUN_SHUTDOWN;
+        interp_free(cpu);
+        cpu_destroy(cpu);
+        err = kvm_state_set(v, s);
     }
-    cpu_set_state(v->emu, s);
-    interp_step(v->emu);
-    cpu_get_state(v->emu, s);
-    int err = kvm_state_set(v, s);
+    free(cpu);
     free(s);
-    if (err)
-        return -1;
-    if (v->emu->shutdown)
-        *why = RUN_SHUTDOWN;
-    return 0;
+    return err;
 }
 
 static const char *internal_reason(uint32_t sub)
@@ -381,10 +369,9 @@ static int handle_exit(struct kvm_vcpu *v)
         if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
             emulate_one(v, &why) == 0)
             return why == RUN_SHUTDOWN ? RUN_SHUTDOWN : -1;
-        error_report("kvm: vCPU %d: %s (suberror %u) at rip 0x%llx%s", v->index,
+        error_report("kvm: vCPU %d: %s (suberror %u) at rip 0x%llx", v->index,
                      internal_reason(run->internal.suberror),
-                     run->internal.suberror, (unsigned long long)cur_rip(v),
-                     interp_step ? "" : "; no interpreter in this build to run it");
+                     run->internal.suberror, (unsigned long long)cur_rip(v));
         return RUN_ERROR;
     default:
         error_report("kvm: vCPU %d: unexpected exit reason %u", v->index,

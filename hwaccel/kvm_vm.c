@@ -258,8 +258,8 @@ static struct kvm_vm *vm_create(struct machine *m)
         close(fd);
         return NULL;
     }
-    struct mem_listener l = {.changed = map_changed, .opaque = vm};
-    mem_map_add_listener(m->mem, &l);
+    vm->listener = (struct mem_listener){.changed = map_changed, .opaque = vm};
+    mem_map_add_listener(m->mem, &vm->listener);
     vm->next = vms;
     vms = vm;
     return vm;
@@ -287,7 +287,7 @@ void kvm_vm_put(struct kvm_vm *vm)
             break;
         }
     }
-    mem_map_remove_listener(vm->m->mem, vm);
+    mem_map_remove_listener(vm->m->mem, &vm->listener);
     for (int i = 0; i < MACHINE_MAX_CPUS; i++) {
         struct kvm_vcpu *v = vm->vcpu[i];
         if (!v)
