@@ -28,6 +28,7 @@ mb_header:
 %include "print32.inc"
 
 start:
+    mov esp, stack_top          ; Multiboot leaves ESP undefined
     cmp eax, 0x2badb002
     jne fail
     PRINT "multiboot magic ok"
@@ -89,3 +90,10 @@ fail:
     NEWLINE
     FAIL
 image_end:
+%ifdef AOUT
+    times 4096 db 0
+%else
+    section .bss
+    resb 4096
+%endif
+stack_top:

@@ -42,17 +42,17 @@ run_guest() {
     timeout -k 5 "$secs" "$TANDEM" -accel "$ACCEL" -nographic -serial none \
         $DEBUG_EXIT "$@" </dev/null >"$OUT" 2>"$ERR"
     status=$?
-    [ $status -eq 124 ] && { cat "$ERR" | tail -n 20; fail "timed out after ${secs}s"; }
+    [ $status -eq 124 ] && { tail -c 2000 "$ERR"; echo; fail "timed out after ${secs}s"; }
     return 0
 }
 
 # expect_line TEXT FILE: a line of FILE equals TEXT
 expect_line() {
-    grep -qxF "$1" "$2" || { echo "--- $2:"; tail -n 30 "$2"; fail "no line '$1'"; }
+    grep -qxF "$1" "$2" || { echo "--- $2:"; tail -c 2000 "$2"; echo; fail "no line '$1'"; }
 }
 
 expect_status() {
-    [ "$status" -eq "$1" ] || { echo "--- stderr:"; tail -n 30 "$ERR"; fail "exit status $status, wanted $1"; }
+    [ "$status" -eq "$1" ] || { echo "--- stderr:"; tail -c 2000 "$ERR"; echo; fail "exit status $status, wanted $1"; }
 }
 
 cleanup() { rm -f "$GUEST_BUILD/$$.out" "$GUEST_BUILD/$$.err"; }
