@@ -44,6 +44,7 @@ mix:
     ret                         ; 12
 
 image_end:
+    align 4096                  ; data on its own page, as compilers lay it out
 result: dd 0
 table: times 64 dd 0
     times 1024 dd 0
