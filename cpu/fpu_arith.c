@@ -13,7 +13,8 @@ static void arith_reg(struct cpu *cpu, unsigned kind, unsigned dst,
                       unsigned src, bool pop)
 {
     static const enum fpu_host_op ops[8] = {
-        FH_ADDP, FH_MULP, FH_ADDP, FH_ADDP, FH_SUBP, FH_SUBRP, FH_DIVP, FH_DIVRP,
+        FH_ADDP, FH_MULP, FH_ADDP, FH_ADDP,
+        FH_SUBP, FH_SUBRP, FH_DIVP, FH_DIVRP,
     };
     if (fpu_st_empty(cpu, dst) || fpu_st_empty(cpu, src)) {
         if (fpu_stack_underflow(cpu)) {

@@ -91,8 +91,14 @@ static inline void fx_set64(struct cpu *cpu, unsigned off, uint64_t v)
 }
 
 /* --- x87 state (cpu/fpu_state.c) --- */
-static inline uint16_t fpu_fcw(struct cpu *cpu) { return fx_get16(cpu, FX_FCW); }
-static inline uint16_t fpu_fsw(struct cpu *cpu) { return fx_get16(cpu, FX_FSW); }
+static inline uint16_t fpu_fcw(struct cpu *cpu)
+{
+    return fx_get16(cpu, FX_FCW);
+}
+static inline uint16_t fpu_fsw(struct cpu *cpu)
+{
+    return fx_get16(cpu, FX_FSW);
+}
 static inline unsigned fpu_top(struct cpu *cpu)
 {
     return (fpu_fsw(cpu) >> 11) & 7;

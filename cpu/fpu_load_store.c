@@ -102,8 +102,9 @@ static void store(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea,
             return;
         }
         bool bcd = f->host_op == FH_FBSTP;
-        indefinite(buf, f->size, is_int_store(insn->opcode, insn->reg & 7) && !bcd &&
-                   f->size != 10, bcd);
+        bool integer = is_int_store(insn->opcode, insn->reg & 7) && !bcd &&
+                       f->size != 10;
+        indefinite(buf, f->size, integer, bcd);
         vec_write(cpu, insn, ea, buf, f->size);
         fpu_stack_underflow(cpu);
     } else if (f->host_op < 0) {

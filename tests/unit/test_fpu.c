@@ -434,6 +434,38 @@ static void test_fnstenv_layout(void **state)
     env.cpu.mode = MODE_REAL;
 }
 
+/* FXSAVE's x87 part (control, status, abridged tags, registers in stack
+ * order) matches the host's FXSAVE of the same FRSTOR image */
+static void test_fxsave_vs_host(void **state)
+{
+    env.cpu.s.cr4 |= CR4_OSFXSR;
+    for (int iter = 0; iter < 100; iter++) {
+        struct fx80 v[8];
+        for (int i = 0; i < 8; i++)
+            v[i] = rnd_fx80();
+        uint8_t img[108];
+        uint8_t hfx[512] __attribute__((aligned(16)));
+        build_image(img, cws[rnd() % (sizeof(cws) / 2)], rnd() % 9, v);
+        memcpy(env.ram + GIMG, img, 108);
+        assert_int_equal(guest(0xdd, 0x20, GIMG), -1);    /* FRSTOR */
+        struct x86_insn in = make_insn(0x0f, 0x00, 4);
+        in.map = MAP_0F;
+        in.opcode = 0xae;
+        in.has_mem = 1;
+        in.disp = 0x3000;
+        assert_int_equal(CATCH(fpu_exec(&env.cpu, &in)), -1);
+        __asm__ volatile("frstor %1\n\tfxsave %0\n\tfninit"
+                         : "=m"(hfx) : "m"(img)
+                         : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)",
+                           "st(6)", "st(7)");
+        assert_memory_equal(env.ram + 0x3000, hfx, 5);
+        for (int i = 0; i < 8; i++)
+            assert_memory_equal(env.ram + 0x3000 + FX_ST + 16 * i,
+                                hfx + FX_ST + 16 * i, 10);
+        fpu_reset(&env.cpu);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exceptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pointers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fnstenv_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fxsave_vs_host, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
