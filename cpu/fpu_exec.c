@@ -79,6 +79,7 @@ void fpu_exec(struct cpu *cpu, const struct x86_insn *insn)
 {
     if (insn->lock)
         cpu_raise_noerr(cpu, EXC_UD);
+    fpu_mark_in_use(cpu);
     if (insn->map == MAP_ONE && insn->opcode == 0x9b) { /* WAIT */
         if ((cpu->s.cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
             cpu_raise_noerr(cpu, EXC_NM);

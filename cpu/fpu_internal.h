@@ -125,6 +125,10 @@ static inline bool fpu_unmasked(struct cpu *cpu, uint16_t exc)
     return (exc & ~fpu_fcw(cpu) & FSW_EXC) != 0;
 }
 void fpu_set_cc(struct cpu *cpu, uint16_t mask, uint16_t bits);
+/* mark the x87 and SSE components in use in the image's XSTATE_BV, so that
+ * a backend restoring the image with XRSTOR (KVM_SET_XSAVE) loads them
+ * instead of putting them in their init state */
+void fpu_mark_in_use(struct cpu *cpu);
 
 /* --- operand access (cpu/vec_mem.c) --- */
 uint64_t vec_ea(struct cpu *cpu, const struct x86_insn *insn);

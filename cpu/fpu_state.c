@@ -134,6 +134,11 @@ void fpu_load_full_tag_word(struct cpu *cpu, uint16_t ftw)
     cpu->s.xsave[FX_FTW] = abridged;
 }
 
+void fpu_mark_in_use(struct cpu *cpu)
+{
+    cpu->s.xsave[XS_HEADER] |= 3;
+}
+
 void fpu_reset(struct cpu *cpu)
 {
     fpu_move_top(cpu, 0);

@@ -164,6 +164,7 @@ void sse_exec(struct cpu *cpu, const struct x86_insn *insn)
     };
     if (insn->lock)
         cpu_raise_noerr(cpu, EXC_UD);
+    fpu_mark_in_use(cpu);
     if (insn->mod != 3 && insn->has_mem)
         c.ea = vec_ea(cpu, insn);
     if (sse_exec_state(&c) || sse_exec_move(&c) || sse_exec_shuffle(&c) ||

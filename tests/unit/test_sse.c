@@ -1121,6 +1121,8 @@ static void test_xsave(void **state)
     memset(env.ram + 0x4000, 0, 1024);
     cpu->s.gpr[R_AX] = 3;
     cpu->s.gpr[R_DX] = 0;
+    /* the instructions above marked x87 and SSE in use in the image */
+    assert_int_equal(cpu->s.xsave[XS_HEADER] & 3, 3);
     struct x86_insn xs = insn_of(MAP_0F, 0xae, 0, 0x4000, -1);
     xs.reg = 4;
     assert_int_equal(exec(xs), -1);
