@@ -12,5 +12,8 @@ for method in 1 2 3 4; do
     run_guest 30 -bios "$GUEST_BUILD/reset.bin" -no-reboot
     expect_status 0
     grep -q "exiting because of -no-reboot" "$ERR" || fail "method $method: no -no-reboot message"
-    grep -q "after reset" "$ERR" && fail "method $method: ran again despite -no-reboot"
+    if grep -q "after reset" "$ERR"; then
+        fail "method $method: ran again despite -no-reboot"
+    fi
+    echo "method $method: $(grep -- -no-reboot "$ERR")"
 done
