@@ -30,7 +30,10 @@ int bios_load(struct machine *m, const char *path, struct bios_rom *rom)
         return -EINVAL;
     }
     uint64_t size = ((uint64_t)len + 0xfff) & ~0xfffull;
-    rom->image = calloc(1, size);
+    /* page-aligned, so that KVM can map it as a memslot */
+    rom->image = aligned_alloc(4096, size);
+    if (rom->image)
+        memset(rom->image, 0, size);
     if (!rom->image) {
         fclose(f);
         return -ENOMEM;
