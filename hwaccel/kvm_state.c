@@ -98,10 +98,13 @@ static const struct msr_slot msr_slots[] = {
 };
 #define NMSRS (sizeof(msr_slots) / sizeof(msr_slots[0]))
 
-struct msr_buf {
-    struct kvm_msrs hdr;
-    struct kvm_msr_entry e[NMSRS];
-};
+/* struct kvm_msrs ends in a flexible array: room for n entries after it */
+#define MSR_AREA(n)                                                            \
+    union {                                                                    \
+        struct kvm_msrs m;                                                     \
+        uint8_t bytes[sizeof(struct kvm_msrs) +                                \
+                      (n) * sizeof(struct kvm_msr_entry)];                     \
+    }
 
 /* KVM_GET/SET_MSRS stop at the first MSR the host refuses: go on past it,
  * so that one missing MSR (say TSC_AUX without RDTSCP) loses only itself.
@@ -109,14 +112,14 @@ struct msr_buf {
 static void msrs_xfer(struct kvm_vcpu *v, struct x86_state *into,
                       const struct x86_state *from)
 {
-    struct msr_buf b;
+    MSR_AREA(NMSRS) b;
     for (size_t first = 0; first < NMSRS;) {
         memset(&b, 0, sizeof(b));
-        b.hdr.nmsrs = (uint32_t)(NMSRS - first);
+        b.m.nmsrs = (uint32_t)(NMSRS - first);
         for (size_t i = first; i < NMSRS; i++) {
-            b.e[i - first].index = msr_slots[i].index;
+            b.m.entries[i - first].index = msr_slots[i].index;
             if (from)
-                memcpy(&b.e[i - first].data,
+                memcpy(&b.m.entries[i - first].data,
                        (const uint8_t *)from + msr_slots[i].offset, 8);
         }
         int n = ioctl(v->fd, into ? KVM_GET_MSRS : KVM_SET_MSRS, &b);
@@ -124,28 +127,26 @@ static void msrs_xfer(struct kvm_vcpu *v, struct x86_state *into,
             return;
         for (int i = 0; into && i < n; i++)
             memcpy((uint8_t *)into + msr_slots[first + i].offset,
-                   &b.e[i].data, 8);
+                   &b.m.entries[i].data, 8);
         first += (size_t)n + 1; /* skip the refused one */
     }
 }
 
 int kvm_msr_get(struct kvm_vcpu *v, uint32_t index, uint64_t *value)
 {
-    struct { struct kvm_msrs hdr; struct kvm_msr_entry e; } b = {0};
-    b.hdr.nmsrs = 1;
-    b.e.index = index;
+    MSR_AREA(1) b = {.m.nmsrs = 1};
+    b.m.entries[0].index = index;
     if (ioctl(v->fd, KVM_GET_MSRS, &b) != 1)
         return -1;
-    *value = b.e.data;
+    *value = b.m.entries[0].data;
     return 0;
 }
 
 int kvm_msr_set(struct kvm_vcpu *v, uint32_t index, uint64_t value)
 {
-    struct { struct kvm_msrs hdr; struct kvm_msr_entry e; } b = {0};
-    b.hdr.nmsrs = 1;
-    b.e.index = index;
-    b.e.data = value;
+    MSR_AREA(1) b = {.m.nmsrs = 1};
+    b.m.entries[0].index = index;
+    b.m.entries[0].data = value;
     return ioctl(v->fd, KVM_SET_MSRS, &b) == 1 ? 0 : -1;
 }
 

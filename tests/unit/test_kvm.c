@@ -5,6 +5,7 @@
  * MSRs reaching the link; A20 and read-only ROM slots; the state round trip.
  * The programs stay in real mode: a software /dev/kvm runs ring-0 protected
  * mode very slowly. Skipped where /dev/kvm is unusable. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -330,6 +331,143 @@ static void test_rom(void **state)
     assert_int_equal(m.ram[ROM_BASE], 0);
 }
 
+static void test_string_in(void **state)
+{
+    NEED_KVM();
+    static const uint8_t prog[] = {
+        0xba, 0x00, 0x03,             /* mov dx, 0x300 */
+        0xbf, 0x00, 0x21,             /* mov di, 0x2100 */
+        0xb9, 0x03, 0x00,             /* mov cx, 3 */
+        0xf3, 0x6c,                   /* rep insb */
+        0xf4,                         /* hlt */
+    };
+    struct x86_state s;
+    load(prog, sizeof(prog), &s);
+    run_to_halt(&s);
+    assert_memory_equal(m.ram + 0x2100, "\x5a\x5a\x5a\x00", 4);
+    assert_int_equal(s.gpr[R_DI] & 0xffff, 0x2103);
+    assert_int_equal(s.gpr[R_CX] & 0xffff, 0);
+}
+
+/* An NMI gets in with IF=0 and wakes the halted vCPU */
+static void test_nmi(void **state)
+{
+    NEED_KVM();
+    static const uint8_t prog[] = {
+        0xfa,                         /* cli */
+        0xf4,                         /* hlt */
+        0xbb, 0x55, 0x00,             /* mov bx, 0x55 */
+        0xf4,                         /* hlt */
+    };
+    static const uint8_t handler[] = {
+        0xb0, 0x66,                   /* mov al, 0x66 */
+        0xba, 0x00, 0x03,             /* mov dx, 0x300 */
+        0xee,                         /* out dx, al */
+        0xcf,                         /* iret */
+    };
+    memcpy(m.ram + 0x3000, handler, sizeof(handler));
+    static const uint8_t ivt_entry[4] = {0x00, 0x30, 0x00, 0x00};
+    memcpy(m.ram + 2 * 4, ivt_entry, 4);
+    struct x86_state s;
+    load(prog, sizeof(prog), &s);
+    run_to_halt(&s);
+    assert_int_equal(port_writes, 0);
+    vcpu_link_raise(&m.cpu_link[0], VCPU_EV_NMI);
+    run_to_halt(&s);
+    assert_int_equal(port_writes, 1);
+    assert_int_equal(port_log[0], 0x66);
+    assert_int_equal(s.gpr[R_BX] & 0xffff, 0x55);
+}
+
+/* An AP waits for a SIPI, starts at vector << 12, and INIT sends it back */
+static void test_init_sipi(void **state)
+{
+    NEED_KVM();
+    static const uint8_t prog[] = {
+        0xb8, 0x34, 0x12,             /* mov ax, 0x1234 */
+        0xf4,                         /* hlt */
+    };
+    memcpy(m.ram + 0x5000, prog, sizeof(prog));
+    struct vcpu_link *l = &m.cpu_link[1];
+    void *ap = ops->init(&m, 1);
+    assert_non_null(ap);
+    struct x86_state *s = malloc(sizeof(*s));
+    assert_non_null(s);
+    assert_int_equal(ops->run(ap, 10 * NS_PER_SEC), RUN_HALT);
+    ops->get_state(ap, s);
+    assert_int_equal(s->rip, 0xfff0);
+
+    l->sipi_vector = 5;
+    vcpu_link_raise(l, VCPU_EV_SIPI);
+    assert_int_equal(ops->run(ap, 10 * NS_PER_SEC), RUN_HALT);
+    ops->get_state(ap, s);
+    assert_int_equal(s->gpr[R_AX] & 0xffff, 0x1234);
+    assert_int_equal(s->seg[S_CS].selector, 0x0500);
+    assert_int_equal(s->seg[S_CS].base, 0x5000);
+    assert_int_equal(s->rip, sizeof(prog));
+
+    vcpu_link_raise(l, VCPU_EV_INIT);
+    assert_int_equal(ops->run(ap, 10 * NS_PER_SEC), RUN_HALT);
+    ops->get_state(ap, s);
+    assert_int_equal(s->rip, 0xfff0);
+    assert_int_equal(s->seg[S_CS].selector, 0xf000);
+    /* a SIPI while not waiting for one is ignored */
+    vcpu_link_raise(l, VCPU_EV_SIPI);
+    assert_int_equal(ops->run(ap, 10 * NS_PER_SEC), RUN_HALT);
+    assert_int_equal(ops->run(ap, 10 * NS_PER_SEC), RUN_HALT);
+    free(s);
+    ops->destroy(ap);
+}
+
+/* Single-step, an execution breakpoint and a write watchpoint */
+static void test_debug(void **state)
+{
+    NEED_KVM();
+    static const uint8_t prog[] = {
+        0x40,                         /* inc ax */
+        0x40,                         /* inc ax */
+        0x40,                         /* inc ax */
+        0xc7, 0x06, 0x00, 0x20, 0x34, 0x12, /* mov word [0x2000], 0x1234 */
+        0x40,                         /* inc ax */
+        0xf4,                         /* hlt */
+    };
+    struct x86_state s;
+    load(prog, sizeof(prog), &s);
+    s.gpr[R_AX] = 0;
+    ops->set_state(vcpu, &s);
+    assert_int_equal(ops->set_debug(vcpu, true), 0);
+    assert_int_equal(ops->run(vcpu, 10 * NS_PER_SEC), RUN_DEBUG);
+    ops->get_state(vcpu, &s);
+    assert_int_equal(s.rip, CODE + 1);
+    assert_int_equal(s.gpr[R_AX], 1);
+    assert_int_equal(ops->set_debug(vcpu, false), 0);
+
+    assert_int_equal(ops->insert_debug(vcpu, DBG_HW_BREAK, CODE + 2, 1), 0);
+    assert_int_equal(ops->run(vcpu, 10 * NS_PER_SEC), RUN_DEBUG);
+    ops->get_state(vcpu, &s);
+    assert_int_equal(s.rip, CODE + 2);
+    assert_int_equal(s.gpr[R_AX], 2);
+    assert_int_equal(ops->remove_debug(vcpu, DBG_HW_BREAK, CODE + 2, 1), 0);
+
+    /* a data breakpoint traps after the write; software KVMs that emulate
+     * real mode may not check data breakpoints at all */
+    assert_int_equal(ops->insert_debug(vcpu, DBG_WATCH_W, 0x2000, 2), 0);
+    assert_int_equal(ops->insert_debug(vcpu, DBG_WATCH_W, 0x2001, 2), -EINVAL);
+    enum run_exit why = ops->run(vcpu, 10 * NS_PER_SEC);
+    ops->get_state(vcpu, &s);
+    assert_int_equal(m.ram[0x2000], 0x34);
+    if (why == RUN_HALT && s.rip == CODE + sizeof(prog)) {
+        print_message("note: this host's KVM does not report data breakpoints\n");
+    } else {
+        assert_int_equal(why, RUN_DEBUG);
+        assert_int_equal(s.rip, CODE + 9);
+        run_to_halt(&s);
+    }
+    assert_int_equal(ops->remove_debug(vcpu, DBG_WATCH_W, 0x2000, 2), 0);
+    assert_int_equal(ops->remove_debug(vcpu, DBG_WATCH_W, 0x2000, 2), -ENOENT);
+    assert_int_equal(s.gpr[R_AX], 4);
+}
+
 static void fill_state(struct x86_state *s)
 {
     x86_state_reset(s);
@@ -513,6 +651,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apic_msrs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a20, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rom, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_string_in, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nmi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_init_sipi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_debug, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recreate, setup, teardown),
     };
