@@ -58,11 +58,32 @@ static inline uint64_t lin_mask(const struct cpu *cpu, uint64_t lin)
 
 /* --- physical access --- */
 
-static uint64_t load_le(const uint8_t *p, unsigned size)
+/* 1-, 2-, 4- or 8-byte little-endian host access (constant-size copies) */
+static inline uint64_t load_le(const uint8_t *p, unsigned size)
 {
-    uint64_t v = 0;
-    memcpy(&v, p, size);
-    return v;
+    uint8_t b;
+    uint16_t w;
+    uint32_t d;
+    uint64_t q;
+    switch (size) {
+    case 1: memcpy(&b, p, 1); return b;
+    case 2: memcpy(&w, p, 2); return w;
+    case 4: memcpy(&d, p, 4); return d;
+    default: memcpy(&q, p, 8); return q;
+    }
+}
+
+static inline void store_le(uint8_t *p, uint64_t v, unsigned size)
+{
+    uint8_t b = (uint8_t)v;
+    uint16_t w = (uint16_t)v;
+    uint32_t d = (uint32_t)v;
+    switch (size) {
+    case 1: memcpy(p, &b, 1); break;
+    case 2: memcpy(p, &w, 2); break;
+    case 4: memcpy(p, &d, 4); break;
+    default: memcpy(p, &v, 8); break;
+    }
 }
 
 uint64_t cpu_phys_read(struct cpu *cpu, uint64_t gpa, unsigned size)
@@ -78,7 +99,7 @@ void cpu_phys_write(struct cpu *cpu, uint64_t gpa, uint64_t value,
     gpa &= cpu->a20_mask;
     uint8_t *p = mem_map_host_ptr(cpu->mem, gpa, size, true);
     if (p)
-        memcpy(p, &value, size);
+        store_le(p, value, size);
     else
         mem_write(cpu->mem, gpa, value, size);
     if (cpu->on_code_write && cpu->code_page &&
@@ -305,10 +326,12 @@ static inline struct cpu_tlb_entry *tlb_slot(struct cpu *cpu, uint64_t lin)
     return &cpu->tlb[(lin >> 12) & (CPU_TLB_SIZE - 1)];
 }
 
-static bool tlb_allows(const struct cpu *cpu, const struct cpu_tlb_entry *e,
-                       unsigned acc)
+static inline bool tlb_allows(const struct cpu *cpu,
+                              const struct cpu_tlb_entry *e, unsigned acc)
 {
     uint32_t p = e->perm;
+    if (!(acc & (ACC_WRITE | ACC_EXEC)) && (p & TLB_USER))
+        return true;  /* the common case: a read of a user-readable page */
     bool user = acc_is_user(cpu, acc);
     if (user && !(p & TLB_USER))
         return false;
@@ -321,15 +344,12 @@ static bool tlb_allows(const struct cpu *cpu, const struct cpu_tlb_entry *e,
     return !((acc & ACC_EXEC) && (p & TLB_NX));
 }
 
-/* The TLB entry for lin allowing acc, walking and filling on a miss;
- * NULL with *err on a page fault. */
-static struct cpu_tlb_entry *tlb_get(struct cpu *cpu, uint64_t lin,
-                                     unsigned acc, uint32_t *err)
+/* Walk and fill the slot of lin; NULL with *err on a page fault */
+static __attribute__((noinline)) struct cpu_tlb_entry *
+tlb_fill(struct cpu *cpu, uint64_t lin, unsigned acc, uint32_t *err)
 {
     uint64_t page = lin & PAGE_MASK;
     struct cpu_tlb_entry *e = tlb_slot(cpu, lin);
-    if (e->tag == (page | TLB_VALID) && tlb_allows(cpu, e, acc))
-        return e;
     struct walk w;
     if (walk(cpu, lin, acc, &w, err, true) < 0)
         return NULL;
@@ -343,6 +363,17 @@ static struct cpu_tlb_entry *tlb_get(struct cpu *cpu, uint64_t lin,
     if (cpu->code_page && cpu->code_page(cpu, gpa))
         e->perm |= TLB_CODE;
     return e;
+}
+
+/* The TLB entry for lin allowing acc, walking and filling on a miss;
+ * NULL with *err on a page fault. */
+static inline struct cpu_tlb_entry *tlb_get(struct cpu *cpu, uint64_t lin,
+                                            unsigned acc, uint32_t *err)
+{
+    struct cpu_tlb_entry *e = tlb_slot(cpu, lin);
+    if (e->tag == ((lin & PAGE_MASK) | TLB_VALID) && tlb_allows(cpu, e, acc))
+        return e;
+    return tlb_fill(cpu, lin, acc, err);
 }
 
 static noreturn void raise_pf(struct cpu *cpu, uint64_t lin, uint32_t err)
@@ -567,7 +598,7 @@ void cpu_write_lin(struct cpu *cpu, uint64_t lin, uint64_t value,
     if ((lin & 0xfff) + size <= 4096) {
         struct cpu_tlb_entry *e = tlb_get_or_fault(cpu, lin, acc | ACC_WRITE);
         if (e->host && !(e->perm & (TLB_ROM | TLB_CODE)))
-            memcpy(e->host + (lin & 0xfff), &value, size);
+            store_le(e->host + (lin & 0xfff), value, size);
         else
             cpu_phys_write(cpu, e->gpa | (lin & 0xfff), value, size);
         return;
