@@ -190,6 +190,12 @@ void fpu_check_mf(struct cpu *cpu); /* pending unmasked x87 exception */
 #define SF_HIGH 8u
 #define SF_HASIMM 16u
 #define SF_IMM(n) (SF_HASIMM | ((unsigned)(n) << 8))
+#define SF_F32 32u     /* float results that can underflow */
+#define SF_F64 64u     /* double results that can underflow */
+#define SF_SCALAR 128u /* only lane 0 is a result */
+#define SF_LOW64 (1u << 16) /* only the low quadword holds results */
+#define MXCSR_UE 0x10u
+#define MXCSR_FTZ 0x8000u
 
 struct sse_io {
     uint8_t a[16], b[16], c[16]; /* xmm1 (dst), xmm2 (src), xmm0 */

@@ -68,11 +68,40 @@ const struct sse_host_row *sse_host_find(unsigned map, unsigned opcode,
     return NULL;
 }
 
+/* any result lane a denormal (a tiny result, exact when UE is not set) */
+static bool denormal_result(const struct sse_host_row *row, const uint8_t *r)
+{
+    unsigned w = row->flags & SF_F32 ? 4 : 8;
+    unsigned n = row->flags & SF_SCALAR ? w : row->flags & SF_LOW64 ? 8 : 16;
+    for (unsigned i = 0; i < n; i += w) {
+        uint64_t v = 0;
+        memcpy(&v, r + i, w);
+        bool den = w == 4 ? (v & 0x7f800000u) == 0 && (v & 0x7fffffu)
+                          : (v & 0x7ff0000000000000ull) == 0 &&
+                            (v & 0xfffffffffffffull);
+        if (den)
+            return true;
+    }
+    return false;
+}
+
 void sse_host_call(struct cpu *cpu, const struct sse_host_row *row,
                    struct sse_io *io)
 {
-    io->mxcsr = (io->mxcsr & ~MXCSR_EXC) | 0x1f80;
+    uint32_t guest = io->mxcsr;
+    bool ue_unmasked = !(guest & (MXCSR_UE << 7));
+    /* FTZ applies only while UE is masked */
+    io->mxcsr = (guest & ~(MXCSR_EXC | (ue_unmasked ? MXCSR_FTZ : 0))) |
+                0x1f80;
     row->fn(io);
-    if (row->flags & SF_MXCSR)
-        sse_mxcsr_raise(cpu, io->mxcsr & MXCSR_EXC);
+    if (!(row->flags & SF_MXCSR))
+        return;
+    uint32_t flags = io->mxcsr & MXCSR_EXC;
+    /* with UE unmasked every tiny result underflows, exact ones too (the
+     * masked run flags only inexact ones): an exact tiny result is a
+     * denormal */
+    if ((row->flags & (SF_F32 | SF_F64)) && ue_unmasked &&
+        !(flags & MXCSR_UE) && denormal_result(row, io->a))
+        flags |= MXCSR_UE;
+    sse_mxcsr_raise(cpu, flags);
 }

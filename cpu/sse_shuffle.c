@@ -2,7 +2,7 @@
  * PSHUFW/D/HW/LW, SHUFPS/PD, the shift-by-immediate groups (71-73, incl.
  * PSRLDQ/PSLLDQ), PINSRW/B/D/Q, PEXTRW/B/D/Q, EXTRACTPS, INSERTPS,
  * BLENDPS/PD, PBLENDW, PALIGNR, MPSADBW, DPPS/DPPD, the MMX PSHUFB and
- * PTEST. The dot products use the host's rounding (cpu/sse_host.c). */
+ * PTEST. The dot products run step by step on the host (cpu/sse_host.c). */
 #include "cpu/fpu_internal.h"
 
 static bool mem(const struct sse_ctx *c) { return c->insn->mod != 3; }
@@ -267,14 +267,15 @@ static void mpsadbw(struct sse_ctx *c)
     memcpy(d, r, 16);
 }
 
-/* DPPS/DPPD: multiply the selected lanes, add in the SDM's order (each step
- * rounded by the host with the guest MXCSR), broadcast to selected lanes */
+/* DPPS/DPPD: multiply the selected lanes, add in the SDM's order, broadcast
+ * to the selected lanes. Each step is one host operation with the guest
+ * MXCSR; an unmasked exception in a step ends the instruction there. */
 static void dpp(struct sse_ctx *c, bool dbl)
 {
     struct cpu *cpu = c->cpu;
     unsigned imm = c->insn->imm & 0xff, lanes = dbl ? 2 : 4, w = 16 / lanes;
     uint8_t s[16], *d = sse_xmm(cpu, c->insn->reg);
-    uint32_t mx = fx_get32(cpu, FX_MXCSR), flags = 0;
+    uint32_t mx = fx_get32(cpu, FX_MXCSR);
     sse_check_sse(cpu);
     sse_read_rm(c, false, s, 16, true);
 
@@ -284,32 +285,25 @@ static void dpp(struct sse_ctx *c, bool dbl)
             memcpy(mul.a + w * i, d + w * i, w);
             memcpy(mul.b + w * i, s + w * i, w);
         }
-    const struct sse_host_row *mrow = &sse_host_rows[dbl ? SH_mulpd : SH_mulps];
-    const struct sse_host_row *arow = &sse_host_rows[dbl ? SH_addsd : SH_addss];
-    mul.mxcsr = (mx & ~MXCSR_EXC) | 0x1f80;
-    mrow->fn(&mul);
-    flags |= mul.mxcsr;
-    struct sse_io add = { .mxcsr = (mx & ~MXCSR_EXC) | 0x1f80 };
+    sse_host_call(cpu, &sse_host_rows[dbl ? SH_mulpd : SH_mulps], &mul);
+    struct sse_io add = { .mxcsr = mx };
     if (dbl) {
         memcpy(add.a, mul.a, 8);
         memcpy(add.b, mul.a + 8, 8);
-        arow->fn(&add);
-        flags |= add.mxcsr;
+        sse_host_call(cpu, &sse_host_rows[SH_addsd], &add);
     } else {
-        struct sse_io hi = { .mxcsr = (mx & ~MXCSR_EXC) | 0x1f80 };
+        /* (p0 + p1) and (p2 + p3) side by side, then their sum */
         memcpy(add.a, mul.a, 4);
         memcpy(add.b, mul.a + 4, 4);
-        memcpy(hi.a, mul.a + 8, 4);
-        memcpy(hi.b, mul.a + 12, 4);
-        arow->fn(&add);
-        arow->fn(&hi);
-        flags |= add.mxcsr | hi.mxcsr;
-        memcpy(add.b, hi.a, 4);
-        add.mxcsr = (mx & ~MXCSR_EXC) | 0x1f80;
-        arow->fn(&add);
-        flags |= add.mxcsr;
+        memcpy(add.a + 4, mul.a + 8, 4);
+        memcpy(add.b + 4, mul.a + 12, 4);
+        sse_host_call(cpu, &sse_host_rows[SH_addps], &add);
+        memcpy(add.b, add.a + 4, 4);
+        memset(add.a + 4, 0, 12);
+        memset(add.b + 4, 0, 12);
+        add.mxcsr = mx;
+        sse_host_call(cpu, &sse_host_rows[SH_addss], &add);
     }
-    sse_mxcsr_raise(cpu, flags & MXCSR_EXC);
     uint8_t r[16] = { 0 };
     for (unsigned i = 0; i < lanes; i++)
         if (imm & (1u << i))
