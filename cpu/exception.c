@@ -6,8 +6,10 @@
  * cpu->shutdown. Registers change only once a frame is fully written, so a
  * fault during delivery leaves the state as it was. */
 #include <string.h>
+#include <stdio.h>
 #include "cpu/sys_internal.h"
 #include "vm/log.h"
+#include "vm/runstate.h"
 
 bool exc_has_error_code(int v)
 {
@@ -339,6 +341,29 @@ static void deliver_long(struct cpu *cpu, const struct event *ev)
     cpu->s.rip = target;
 }
 
+/* The user-visible reason of a triple fault names the three exceptions
+ * (first: being delivered, second: raised meanwhile, so #DF; third: raised
+ * while delivering #DF);
+ * the main loop prints it when it resets or exits (-no-reboot). */
+static void report_triple_fault(int first, int second, int third)
+{
+    static const char *const names[32] = {
+        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09",
+        "#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM",
+        "#VE", "#CP",
+    };
+    static char reason[96];
+    const char *n[3];
+    int v[3] = {first, second, third};
+    for (int i = 0; i < 3; i++)
+        n[i] = v[i] >= 0 && v[i] < 32 && names[v[i]] ? names[v[i]] : "vector";
+    snprintf(reason, sizeof(reason),
+             "triple fault: %s while delivering %s, then %s while delivering #DF",
+             n[1], n[0], n[2]);
+    log_msg(LOG_INT | LOG_GUEST_ERRORS, "%s\n", reason);
+    vm_request(VM_REQ_RESET, reason);
+}
+
 static void deliver_one(struct cpu *cpu, const struct event *ev)
 {
     if (cpu->mode == MODE_REAL)
@@ -382,9 +407,7 @@ void cpu_deliver_event(struct cpu *cpu, int vector, enum event_kind kind,
         if (c1 == CLASS_DF && (c2 == CLASS_CONTRIB || c2 == CLASS_PF)) {
             cpu->exc_third = nv;
             cpu->shutdown = true;
-            log_msg(LOG_INT | LOG_GUEST_ERRORS,
-                    "triple fault: vectors %#x, %#x, %#x\n", cpu->exc_first,
-                    cpu->exc_second, nv);
+            report_triple_fault(cpu->exc_first, cpu->exc_second, nv);
             break;
         }
         /* software interrupts return to their own instruction on a fault */

@@ -16,4 +16,8 @@ for method in 1 2 3 4; do
         fail "method $method: ran again despite -no-reboot"
     fi
     echo "method $method: $(grep -- -no-reboot "$ERR")"
+    if [ $method = 4 ]; then
+        grep -q "triple fault: #GP while delivering #GP, then #GP while delivering #DF" "$ERR" ||
+            fail "the triple fault message does not name the exceptions"
+    fi
 done
