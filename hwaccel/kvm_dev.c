@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -43,9 +44,13 @@ static int dev_open(void)
                                   : "cannot open /dev/kvm";
         return -err;
     }
-    if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+    int version = ioctl(fd, KVM_GET_API_VERSION, 0);
+    if (version != KVM_API_VERSION) {
+        static char msg[64];
+        snprintf(msg, sizeof(msg), "/dev/kvm has API version %d, not %d",
+                 version, KVM_API_VERSION);
+        dev_why = version < 0 ? "/dev/kvm is not a KVM device" : msg;
         close(fd);
-        dev_why = "/dev/kvm has an unknown API version";
         return -ENODEV;
     }
     for (size_t i = 0; i < sizeof(needed_caps) / sizeof(needed_caps[0]); i++) {
@@ -86,27 +91,31 @@ size_t kvm_dev_run_size(void)
     return run_size;
 }
 
+static bool cpuinfo_has_vmx_or_svm(void)
+{
+    bool found = false;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return false;
+    char line[8192];
+    while (!found && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "flags", 5) != 0)
+            continue;
+        for (char *t = strtok(line, " \t\n"); t; t = strtok(NULL, " \t\n"))
+            if (!strcmp(t, "vmx") || !strcmp(t, "svm"))
+                found = true;
+        break;
+    }
+    fclose(f);
+    return found;
+}
+
 int kvm_dev_hw_virt(const char **why)
 {
-    static int result = 1;
-    if (result <= 0) {
-        if (result < 0 && why)
-            *why = "host CPU has no vmx/svm: /dev/kvm is software-emulated here";
-        return result;
-    }
-    result = -ENODEV;
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f) {
-        char line[8192];
-        while (fgets(line, sizeof(line), f)) {
-            if (strncmp(line, "flags", 5) != 0)
-                continue;
-            for (char *t = strtok(line, " \t\n"); t; t = strtok(NULL, " \t\n"))
-                if (!strcmp(t, "vmx") || !strcmp(t, "svm"))
-                    result = 0;
-            break;
-        }
-        fclose(f);
-    }
-    return kvm_dev_hw_virt(why);
+    static int result = 1; /* 1: not looked yet */
+    if (result == 1)
+        result = cpuinfo_has_vmx_or_svm() ? 0 : -ENODEV;
+    if (result < 0 && why)
+        *why = "host CPU has no vmx/svm: /dev/kvm is software-emulated here";
+    return result;
 }

@@ -75,6 +75,7 @@ struct kvm_vm {
     struct kvm_slot *slots;
     size_t nslots;
     bool slot_id_used[KVM_MAX_SLOTS];
+    uint32_t max_slots;   /* what this KVM allows, at most KVM_MAX_SLOTS */
     bool msr_filter;      /* APIC MSRs reach tandem's LAPIC */
     struct mem_listener listener;
     struct kvm_vm *next;

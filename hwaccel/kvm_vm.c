@@ -159,9 +159,9 @@ int kvm_vm_sync_slots(struct kvm_vm *vm)
         if (kept)
             continue;
         uint32_t id = 0;
-        while (id < KVM_MAX_SLOTS && vm->slot_id_used[id])
+        while (id < vm->max_slots && vm->slot_id_used[id])
             id++;
-        if (id == KVM_MAX_SLOTS) {
+        if (id == vm->max_slots) {
             err = -ENOSPC;
         } else {
             want.v[j].id = id;
@@ -248,6 +248,9 @@ static struct kvm_vm *vm_create(struct machine *m)
     }
     vm->m = m;
     vm->fd = fd;
+    int nslots = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+    vm->max_slots = nslots > 0 && nslots < KVM_MAX_SLOTS ? (uint32_t)nslots
+                                                         : KVM_MAX_SLOTS;
     vm->msr_filter = setup_msr_filter(fd);
     if (!vm->msr_filter)
         log_msg(LOG_UNIMP, "kvm: no MSR filter on this host: KVM answers the "

@@ -468,6 +468,70 @@ static void test_debug(void **state)
     assert_int_equal(s.gpr[R_AX], 4);
 }
 
+/* The same real-mode program on KVM and on the interpreter ends in the same
+ * registers, arithmetic flags and memory (KVM is the oracle) */
+static void test_differential(void **state)
+{
+    NEED_KVM();
+    const struct cpu_backend_ops *interp = accel_find("interp");
+    if (!interp) {
+        print_message("skipped: no interpreter in this build\n");
+        skip();
+    }
+    static const uint8_t prog[] = { /* assembled from the list below */
+        0x66, 0xb8, 0x78, 0x56, 0x34, 0x12, 0x66, 0xbb, 0xf0, 0xde, 0xbc, 0x9a,
+        0x66, 0xb9, 0x0f, 0x0f, 0x0f, 0x0f, 0x66, 0xba, 0x01, 0x00, 0x00, 0x80,
+        0x66, 0xbe, 0xff, 0xff, 0xff, 0x7f, 0x66, 0xbf, 0xef, 0xbe, 0xad, 0xde,
+        0x66, 0x01, 0xd8, 0x66, 0x11, 0xc1, 0x66, 0x29, 0xc2, 0x66, 0x19, 0xde,
+        0x66, 0x31, 0xc7, 0x66, 0x6b, 0xc3, 0x07, 0x66, 0x89, 0xc5, 0x66, 0xc1,
+        0xc3, 0x05, 0x66, 0xc1, 0xd9, 0x03, 0x66, 0xd1, 0xe2, 0x66, 0xc1, 0xee,
+        0x07, 0x66, 0xc1, 0xff, 0x03, 0x66, 0x0f, 0xcd, 0xb0, 0x99, 0x04, 0x27,
+        0x27, 0x66, 0xf7, 0xd0, 0x66, 0xf7, 0xdb, 0x66, 0x0f, 0xc1, 0xd1, 0x66,
+        0x0f, 0xbd, 0xd3, 0x66, 0xa3, 0x00, 0x20, 0x66, 0x89, 0x1e, 0x04, 0x20,
+        0x66, 0x51, 0x8f, 0x06, 0x08, 0x20, 0x8f, 0x06, 0x0a, 0x20, 0x66, 0xf7,
+        0xe1, 0x66, 0x89, 0xd6, 0x66, 0x31, 0xd2, 0x66, 0x83, 0xcb, 0x01, 0x66,
+        0xf7, 0xf3, 0x66, 0x01, 0xc8, 0xf4,
+    };
+    /* mov eax/ebx/ecx/edx/esi/edi, imm32; add eax, ebx; adc ecx, eax;
+     * sub edx, eax; sbb esi, ebx; xor edi, eax; imul eax, ebx, 7;
+     * mov ebp, eax; rol ebx, 5; rcr ecx, 3; shl edx, 1; shr esi, 7;
+     * sar edi, 3; bswap ebp; mov al, 0x99; add al, 0x27; daa; not eax;
+     * neg ebx; xadd ecx, edx; bsr edx, ebx; mov [0x2000], eax;
+     * mov [0x2004], ebx; push ecx; pop word [0x2008]; pop word [0x200a];
+     * mul ecx; mov esi, edx; xor edx, edx; or ebx, 1; div ebx;
+     * add eax, ecx; hlt */
+    struct x86_state *start = malloc(sizeof(*start));
+    struct x86_state *k = malloc(sizeof(*k)), *i = malloc(sizeof(*i));
+    assert_non_null(start);
+    assert_non_null(k);
+    assert_non_null(i);
+    load(prog, sizeof(prog), start);
+    run_to_halt(k);
+    assert_int_equal(k->gpr[R_AX], 0x9d9d9dc0);
+    uint8_t kmem[16];
+    memcpy(kmem, m.ram + 0x2000, sizeof(kmem));
+    memset(m.ram + 0x2000, 0, sizeof(kmem));
+
+    void *iv = interp->init(&m, 0);
+    assert_non_null(iv);
+    interp->set_state(iv, start);
+    enum run_exit why = RUN_DEADLINE;
+    for (int n = 0; n < 1000 && why == RUN_DEADLINE; n++)
+        why = interp->run(iv, 10 * NS_PER_SEC);
+    assert_int_equal(why, RUN_HALT);
+    interp->get_state(iv, i);
+    interp->destroy(iv);
+
+    for (int r = 0; r < 8; r++)
+        assert_int_equal(i->gpr[r], k->gpr[r]);
+    assert_int_equal(i->rip, k->rip);
+    assert_int_equal(i->rflags & FL_ARITH, k->rflags & FL_ARITH);
+    assert_memory_equal(m.ram + 0x2000, kmem, sizeof(kmem));
+    free(start);
+    free(k);
+    free(i);
+}
+
 static void fill_state(struct x86_state *s)
 {
     x86_state_reset(s);
@@ -655,6 +719,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nmi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_init_sipi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_debug, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_differential, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recreate, setup, teardown),
     };
