@@ -28,6 +28,7 @@
 #define F1D_BASE 0x078bfbfdu
 /* leaf 7 */
 #define F7B_FSGSBASE (1u << 0)
+#define F7B_SMEP (1u << 7)
 #define F7B_RDSEED (1u << 18)
 #define F7C_UMIP (1u << 2)
 /* leaf 80000001h */
@@ -116,7 +117,7 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf,
         break;
     case 7:
         if (subleaf == 0) {
-            out[B] = F7B_FSGSBASE | F7B_RDSEED;
+            out[B] = F7B_FSGSBASE | F7B_SMEP | F7B_RDSEED;
             out[C] = F7C_UMIP;
         }
         break;

@@ -143,7 +143,9 @@ static uint32_t pf_error(const struct walk_ctx *c, uint32_t bits)
         e |= PF_W;
     if (c->user)
         e |= PF_U;
-    if (c->exec && nx_enabled(c->cpu) && (c->cpu->s.cr4 & CR4_PAE))
+    const struct x86_state *st = &c->cpu->s;
+    if (c->exec && ((nx_enabled(c->cpu) && (st->cr4 & CR4_PAE)) ||
+                    (st->cr4 & CR4_SMEP)))
         e |= PF_ID;
     return e;
 }
@@ -164,8 +166,9 @@ static int walk_finish(struct walk_ctx *c, uint64_t leaf, uint32_t *err,
 {
     struct cpu *cpu = c->cpu;
     bool wp = (cpu->s.cr0 & CR0_WP) != 0;
+    bool smep = c->exec && !c->user && c->us && (cpu->s.cr4 & CR4_SMEP);
     if ((c->user && !c->us) || (c->write && !c->rw && (c->user || wp)) ||
-        (c->exec && c->nx)) {
+        (c->exec && c->nx) || smep) {
         *err = pf_error(c, PF_P);
         return -1;
     }
@@ -341,7 +344,13 @@ static inline bool tlb_allows(const struct cpu *cpu,
         if (!(p & TLB_WRITE) && (user || (cpu->s.cr0 & CR0_WP)))
             return false;
     }
-    return !((acc & ACC_EXEC) && (p & TLB_NX));
+    if (acc & ACC_EXEC) {
+        if (p & TLB_NX)
+            return false;
+        if (!user && (p & TLB_USER) && (cpu->s.cr4 & CR4_SMEP))
+            return false;
+    }
+    return true;
 }
 
 /* Walk and fill the slot of lin; NULL with *err on a page fault */

@@ -10,10 +10,10 @@
 
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | \
                    CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG)
-/* what CPUID reports: no VME/PVI, PCID, SMEP, SMAP */
+/* what CPUID reports: no VME/PVI, PCID, SMAP */
 #define CR4_VALID (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | \
                    CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP |     \
-                   CR4_FSGSBASE | CR4_OSXSAVE)
+                   CR4_FSGSBASE | CR4_OSXSAVE | CR4_SMEP)
 
 static noreturn void gp0(struct cpu *cpu)
 {

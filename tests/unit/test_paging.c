@@ -110,6 +110,34 @@ static void test_32bit_4k(void **state)
     assert_int_equal(err, PF_P | PF_W);
 }
 
+static void test_smep(void **state)
+{
+    (void)state;
+    struct cpu *cpu = &env.cpu;
+    uint64_t gpa;
+    uint32_t err;
+    paging32_on();
+    cpu->s.seg[S_CS].base = 0;                      /* flat 32-bit code */
+    cpu->s.seg[S_CS].limit = 0xffffffff;
+    cpu->s.seg[S_CS].attr |= SEG_ATTR_DB;
+    cpu_update_mode(cpu);
+    poke32(0x2000 + 1 * 4, 0x5000 | P | RW | US);   /* user page */
+    poke32(0x2000 + 2 * 4, 0x6000 | P | RW);        /* supervisor page */
+    assert_int_equal(xlate(0x00401000, ACC_EXEC, &gpa, &err), 0);
+    /* fill the TLB, then turn SMEP on: the cached entry must not allow */
+    uint8_t b[4];
+    assert_int_equal(cpu_fetch_code(cpu, 0x00401000, b, 4), 4);
+    cpu_write_cr(cpu, 4, CR4_SMEP);
+    assert_int_equal(CATCH(cpu_fetch_code(cpu, 0x00401000, b, 4)), EXC_PF);
+    assert_int_equal(cpu->s.exception_error, PF_P | PF_ID);
+    assert_int_equal(xlate(0x00401000, ACC_EXEC, &gpa, &err), -1);
+    assert_int_equal(err, PF_P | PF_ID);
+    /* user fetches and supervisor data reads still work */
+    assert_int_equal(xlate(0x00401000, ACC_EXEC | ACC_USER, &gpa, &err), 0);
+    assert_int_equal(xlate(0x00401000, ACC_READ, &gpa, &err), 0);
+    assert_int_equal(xlate(0x00402000, ACC_EXEC, &gpa, &err), 0);
+}
+
 static void test_32bit_4m_pse36(void **state)
 {
     (void)state;
@@ -407,6 +435,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_32bit_4k, setup, teardown),
         cmocka_unit_test_setup_teardown(test_32bit_4m_pse36, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pae, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long, setup, teardown),
         cmocka_unit_test_setup_teardown(test_global_pages, setup, teardown),

@@ -56,7 +56,7 @@ static void test_cr0_cr4(void **state)
     assert_int_equal(cpu_read_cr(cpu, 0), CR0_PE | CR0_ET);  /* ET fixed */
     assert_int_equal(cpu->mode, MODE_PROT);
     assert_int_equal(CATCH(cpu_write_cr(cpu, 4, CR4_VME)), EXC_GP);
-    assert_int_equal(CATCH(cpu_write_cr(cpu, 4, CR4_SMEP)), EXC_GP);
+    assert_int_equal(CATCH(cpu_write_cr(cpu, 4, CR4_SMAP)), EXC_GP);
     cpu_write_cr(cpu, 4, CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_FSGSBASE);
     assert_int_equal(cpu->s.cr4,
                      CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_FSGSBASE);
@@ -153,7 +153,8 @@ static void test_cpuid(void **state)
     cpu_cpuid(cpu, max + 1, 0, hi);
     assert_memory_equal(r, hi, sizeof(r));
     cpu_cpuid(cpu, 7, 0, r);
-    assert_int_equal(r[1], (1u << 0) | (1u << 18));     /* fsgsbase rdseed */
+    assert_int_equal(r[1], (1u << 0) | (1u << 7) | (1u << 18));
+    /* fsgsbase smep rdseed */
     assert_int_equal(r[2], 1u << 2);                     /* umip */
     cpu_cpuid(cpu, 0xd, 0, r);
     assert_int_equal(r[0], 3);
