@@ -154,7 +154,7 @@ struct fpu_host_io {
     /* results */
     uint16_t fsw;         /* host status word after the operation */
     int pops;             /* entries popped (negative: pushed) */
-    struct fx80 out[4];   /* host ST0.. after the operation */
+    struct fx80 out[3];   /* host ST0.. after the operation */
 };
 void fpu_host_run(enum fpu_host_op op, struct fpu_host_io *io);
 
