@@ -34,11 +34,13 @@ struct icache_entry {
     uint32_t stamp;     /* page stamp when decoded */
     uint32_t key;       /* code size and cache epoch */
     interp_fn fn;
-    bool end;           /* OPA_END: look at events and the mode after it */
+    bool sync;          /* may change the mode, CPL, paging, a segment or
+                           the interrupt state: resynchronise after it */
     struct x86_insn insn;
 };
 
 struct interp_cpu {
+    struct interp_fast fast;      /* first: cpu->interp is also this */
     struct cpu *cpu;
     struct icache_entry *cache;
     struct icache_entry scratch;  /* instructions that are not cached */
@@ -46,7 +48,8 @@ struct interp_cpu {
      * while the TLB slot still holds the same translation */
     uint64_t fetch_lin, fetch_gpa, fetch_tag;
     unsigned fetch_slot;
-    bool fetch_cacheable;
+    uint32_t fetch_key;          /* code size and cache epoch */
+    const uint32_t *fetch_stamp; /* the page's stamp */
     bool wait_sipi;            /* an AP after INIT */
     bool attention;            /* look at the state before the next insn */
     uint64_t icount_reported;  /* for the instruction-count clock */
@@ -149,6 +152,9 @@ interp_fn interp_handler(struct cpu *cpu, const struct x86_insn *insn)
             return handlers[I_BSR];
         return interp_ud;
     }
+    interp_fn fast = interp_fast_handler(insn);
+    if (fast)
+        return fast;
     if (op->exec == EXEC_FPU)
         return exec_fpu;
     if (op->exec == EXEC_SSE)
@@ -243,6 +249,7 @@ static struct interp_cpu *interp_get(struct cpu *cpu)
     cpu->interp = ic;
     ic->features = read_features(cpu);
     ic->attention = true;
+    interp_fast_reset(cpu);
     if (cpu->mem && !map_has_interp(cpu->mem)) {
         struct mem_listener l = cache_listener(cpu->mem);
         mem_map_add_listener(cpu->mem, &l);
@@ -282,6 +289,7 @@ void interp_mode_changed(struct cpu *cpu)
     if (ic) {
         ic->fetch_lin = NO_PAGE;
         ic->attention = true;
+        interp_fast_reset(cpu);
     }
 }
 
@@ -311,6 +319,23 @@ static uint64_t ip_mask(const struct cpu *cpu)
            : cpu->code_size == 4 ? 0xffffffffull : 0xffffull;
 }
 
+/* Instructions after which the run loop drops its fetch and data caches
+ * and looks at events: those that end a block, except near branches */
+static bool needs_sync(const struct x86_opcode *op)
+{
+    switch (op->id) {
+    case I_JCC: case I_JMP: case I_CALL: case I_RET: case I_LOOP:
+    case I_LOOPE: case I_LOOPNE: case I_JCXZ:
+        return false;
+    case I_POP:
+        return op->opnd[0].method == OM_SEG;
+    case I_LES: case I_LDS: case I_LSS: case I_LFS: case I_LGS:
+        return true;
+    default:
+        return (op->attr & OPA_END) != 0;
+    }
+}
+
 /* Decode the instruction at CS:RIP from guest memory into e; faults
  * (#PF, #GP for the CS limit) raise. */
 static void decode_at(struct cpu *cpu, struct icache_entry *e, uint64_t rip)
@@ -326,7 +351,7 @@ static void decode_at(struct cpu *cpu, struct icache_entry *e, uint64_t rip)
         e->fn = interp_ud;
     else
         e->fn = interp_handler(cpu, &e->insn);
-    e->end = r < 0 || (e->insn.op->attr & OPA_END);
+    e->sync = r < 0 || needs_sync(e->insn.op);
 }
 
 /* Make the page of lin the fetch page; false when it cannot be cached */
@@ -334,64 +359,88 @@ static bool map_fetch_page(struct cpu *cpu, struct interp_cpu *ic,
                            uint64_t rip, uint64_t lin)
 {
     uint8_t b;
+    ic->fetch_lin = NO_PAGE;
     cpu_fetch_code(cpu, rip, &b, 1);   /* fills the TLB or faults */
     unsigned slot = (lin >> 12) & (CPU_TLB_SIZE - 1);
     const struct cpu_tlb_entry *t = &cpu->tlb[slot];
     uint64_t page = lin & ~0xfffull;
-    if ((t->tag & ~0xfffull) != page || !(t->tag & 1) || !t->host)
+    if ((t->tag & ~0xfffull) != page || !(t->tag & 1) || !t->host ||
+        (t->gpa >> 12) >= stamp_pages)
         return false;
     ic->fetch_lin = page;
     ic->fetch_gpa = t->gpa;
     ic->fetch_tag = t->tag;
     ic->fetch_slot = slot;
+    ic->fetch_key = cpu->code_size | (cache_epoch << 4);
+    ic->fetch_stamp = &page_stamps[t->gpa >> 12];
     return true;
 }
 
-static const struct icache_entry *fetch_insn(struct cpu *cpu,
+static uint64_t fetch_linear(const struct cpu *cpu, uint64_t rip)
+{
+    if (cpu->mode == MODE_LONG64)
+        return rip;
+    return (uint32_t)(cpu->s.seg[S_CS].base + rip);
+}
+
+/* The decoded instruction at CS:RIP: the cache's, after decoding it if
+ * needed, or a one-off decode (page-crossing, MMIO, near the CS limit) */
+static const struct icache_entry *fetch_slow(struct cpu *cpu,
                                              struct interp_cpu *ic,
                                              uint64_t rip)
 {
     const struct x86_segment *cs = &cpu->s.seg[S_CS];
+    if (cpu->mode != MODE_LONG64 && rip > cs->limit)
+        goto uncached;
+    uint64_t lin = fetch_linear(cpu, rip);
+    if (!map_fetch_page(cpu, ic, rip, lin))
+        goto uncached;
+    uint64_t gpa = ic->fetch_gpa | (lin & 0xfff);
+    struct icache_entry *e = &ic->cache[(gpa ^ (gpa >> ICACHE_BITS)) &
+                                        (ICACHE_SIZE - 1)];
+    if (e->gpa != gpa || e->key != ic->fetch_key ||
+        e->stamp != *ic->fetch_stamp) {
+        e->gpa = ~0ull;
+        decode_at(cpu, e, rip);
+        if ((lin & 0xfff) + e->insn.len > 4096)
+            return e;    /* crosses a page: used once, not kept */
+        if (!(*ic->fetch_stamp & 1))
+            mark_code_page(ic->fetch_gpa >> 12);
+        e->gpa = gpa;
+        e->key = ic->fetch_key;
+        e->stamp = *ic->fetch_stamp;
+    }
+    if (cpu->mode == MODE_LONG64 || rip + e->insn.len - 1 <= cs->limit)
+        return e;
+uncached:
+    decode_at(cpu, &ic->scratch, rip);
+    return &ic->scratch;
+}
+
+static inline const struct icache_entry *fetch_insn(struct cpu *cpu,
+                                                    struct interp_cpu *ic,
+                                                    uint64_t rip)
+{
     uint64_t lin;
-    if (cpu->mode == MODE_LONG64) {
+    if (ic->fast.mode64) {
         lin = rip;
     } else {
-        if (rip > cs->limit)
-            goto uncached;
+        const struct x86_segment *cs = &cpu->s.seg[S_CS];
+        if (rip + 15 > cs->limit)
+            return fetch_slow(cpu, ic, rip);
         lin = (uint32_t)(cs->base + rip);
     }
     const struct cpu_tlb_entry *t = &cpu->tlb[ic->fetch_slot];
     if ((lin & ~0xfffull) != ic->fetch_lin || t->tag != ic->fetch_tag ||
-        t->gpa != ic->fetch_gpa) {
-        if (!map_fetch_page(cpu, ic, rip, lin))
-            goto uncached;
-    }
+        t->gpa != ic->fetch_gpa)
+        return fetch_slow(cpu, ic, rip);
     uint64_t gpa = ic->fetch_gpa | (lin & 0xfff);
-    uint64_t pfn = gpa >> 12;
-    if (pfn >= stamp_pages)
-        goto uncached;
-    uint32_t key = cpu->code_size | (cache_epoch << 4);
-    struct icache_entry *e = &ic->cache[(gpa ^ (gpa >> ICACHE_BITS)) &
-                                        (ICACHE_SIZE - 1)];
-    if (e->gpa == gpa && e->key == key && e->stamp == page_stamps[pfn]) {
-        if (cpu->mode == MODE_LONG64 || rip + e->insn.len - 1 <= cs->limit)
-            return e;
-        goto uncached;
-    }
-    e->gpa = ~0ull;
-    decode_at(cpu, e, rip);
-    if ((lin & 0xfff) + e->insn.len > 4096)
-        return e;    /* crosses a page: used once, not kept */
-    if (!(page_stamps[pfn] & 1))
-        mark_code_page(pfn);
-    e->gpa = gpa;
-    e->key = key;
-    e->stamp = page_stamps[pfn];
+    const struct icache_entry *e = &ic->cache[(gpa ^ (gpa >> ICACHE_BITS)) &
+                                              (ICACHE_SIZE - 1)];
+    if (e->gpa != gpa || e->key != ic->fetch_key ||
+        e->stamp != *ic->fetch_stamp)
+        return fetch_slow(cpu, ic, rip);
     return e;
-
-uncached:
-    decode_at(cpu, &ic->scratch, rip);
-    return &ic->scratch;
 }
 
 /* --- events between instructions --- */
@@ -508,12 +557,12 @@ static void exec_one(struct cpu *cpu, struct interp_cpu *ic)
     cpu->insn_rsp = cpu->s.gpr[R_SP];
     const struct icache_entry *e = fetch_insn(cpu, ic, rip);
     uint64_t tf = cpu->s.rflags & FL_TF;
-    cpu->s.rip = (rip + e->insn.len) & ip_mask(cpu);
+    cpu->s.rip = (rip + e->insn.len) & ic->fast.ip_mask;
     if (cpu->s.interrupt_shadow)
         cpu->s.interrupt_shadow = 0;
     e->fn(cpu, &e->insn);
     cpu->icount++;
-    if (__builtin_expect(e->end || tf, 0)) {
+    if (__builtin_expect(e->sync || tf, 0)) {
         interp_mode_changed(cpu);
         if (tf && !is_int_insn(&e->insn) && !cpu->shutdown) {
             /* single-step trap after the instruction */

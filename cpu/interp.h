@@ -30,6 +30,8 @@ void interp_io_register(interp_fn *table);
 /* The handler for a decoded instruction (its row's id, the x87/SSE units,
  * or #UD when the row's CPUID feature is absent); interp.c */
 interp_fn interp_handler(struct cpu *cpu, const struct x86_insn *insn);
+/* A specialised handler for a frequent form, or NULL (interp_fast.c) */
+interp_fn interp_fast_handler(const struct x86_insn *insn);
 /* Raise #UD: the handler of invalid instructions */
 void interp_ud(struct cpu *cpu, const struct x86_insn *insn);
 /* Release the interpreter's per-vCPU state (cpu->interp) */
@@ -91,6 +93,145 @@ static inline void reg_set(struct cpu *cpu, const struct x86_insn *insn,
     gpr_set(cpu, r, size, v);
 }
 
+/* --- memory: the fast path ---
+ * The interpreter keeps its own small direct-mapped caches of linear pages
+ * it has read or written before, each validated against the MMU's TLB slot
+ * (same tag and physical page) and against a generation that changes with
+ * the CPL, paging or mode (interp_mode_changed). A hit needs no segment
+ * type check (the segment was usable when the generation began), only the
+ * limit; everything else goes through cpu_read()/cpu_write(). */
+
+#define DTLB_SIZE 64
+
+struct interp_dtlb_entry {
+    uint64_t lin_page;
+    uint8_t *host;
+    uint64_t tag, gpa;
+    uint32_t gen;
+    uint32_t slot;
+};
+
+struct interp_fast {
+    uint32_t gen;
+    uint64_t ip_mask;        /* RIP wraps at the code size */
+    bool mode64;
+    bool slow_only;          /* alignment checks on: no fast path */
+    uint8_t seg_ok[6];       /* SEG_OK_* while this generation lasts */
+    struct interp_dtlb_entry rd[DTLB_SIZE], wr[DTLB_SIZE];
+};
+
+#define SEG_OK_READ 1u
+#define SEG_OK_WRITE 2u
+
+/* a new generation of the fast path (interp_mem.c) */
+void interp_fast_reset(struct cpu *cpu);
+uint64_t interp_read_slow(struct cpu *cpu, int seg, uint64_t off,
+                          unsigned size);
+void interp_write_slow(struct cpu *cpu, int seg, uint64_t off, uint64_t v,
+                       unsigned size);
+
+/* the linear address for a fast access, false when the slow path must
+ * decide (limit, type, non-flat 64-bit cases) */
+static inline bool fast_lin(const struct cpu *cpu,
+                            const struct interp_fast *f, int seg,
+                            uint64_t off, unsigned size, unsigned need,
+                            uint64_t *lin)
+{
+    const struct x86_segment *s = &cpu->s.seg[seg];
+    if (f->mode64) {
+        *lin = off + (seg >= S_FS ? s->base : 0);
+        return true;
+    }
+    if (!(f->seg_ok[seg] & need) || off + size - 1 > s->limit)
+        return false;
+    *lin = (uint32_t)(s->base + off);
+    return true;
+}
+
+static inline uint8_t *dtlb_host(const struct cpu *cpu,
+                                 const struct interp_fast *f,
+                                 const struct interp_dtlb_entry *tab,
+                                 uint64_t lin, unsigned size)
+{
+    const struct interp_dtlb_entry *e = &tab[(lin >> 12) & (DTLB_SIZE - 1)];
+    if (e->lin_page != (lin & ~0xfffull) || e->gen != f->gen ||
+        (lin & 0xfff) + size > 4096)
+        return NULL;
+    const struct cpu_tlb_entry *t = &cpu->tlb[e->slot];
+    if (t->tag != e->tag || t->gpa != e->gpa)
+        return NULL;
+    return e->host + (lin & 0xfff);
+}
+
+static inline uint64_t load_host(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return *p;
+    case 2: { uint16_t v; __builtin_memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; __builtin_memcpy(&v, p, 8); return v; }
+    }
+}
+
+static inline void store_host(uint8_t *p, uint64_t v, unsigned size)
+{
+    switch (size) {
+    case 1: *p = (uint8_t)v; break;
+    case 2: { uint16_t x = (uint16_t)v; __builtin_memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; __builtin_memcpy(p, &x, 4); break; }
+    default: __builtin_memcpy(p, &v, 8); break;
+    }
+}
+
+/* segmented data access: seg:off, size 1, 2, 4 or 8 */
+static inline uint64_t data_read(struct cpu *cpu, int seg, uint64_t off,
+                                unsigned size)
+{
+    const struct interp_fast *f = cpu->interp;
+    uint64_t lin;
+    if (fast_lin(cpu, f, seg, off, size, SEG_OK_READ, &lin)) {
+        const uint8_t *p = dtlb_host(cpu, f, f->rd, lin, size);
+        if (p)
+            return load_host(p, size);
+    }
+    return interp_read_slow(cpu, seg, off, size);
+}
+
+static inline void data_write(struct cpu *cpu, int seg, uint64_t off,
+                             uint64_t v, unsigned size)
+{
+    const struct interp_fast *f = cpu->interp;
+    uint64_t lin;
+    if (fast_lin(cpu, f, seg, off, size, SEG_OK_WRITE, &lin)) {
+        uint8_t *p = dtlb_host(cpu, f, f->wr, lin, size);
+        if (p) {
+            store_host(p, v, size);
+            return;
+        }
+    }
+    interp_write_slow(cpu, seg, off, v, size);
+}
+
+/* the stack: PUSH/POP with the stack size, like cpu_push/cpu_pop */
+static inline void stack_push(struct cpu *cpu, uint64_t v, unsigned size)
+{
+    uint64_t mask = cpu->stack_size == 8 ? ~0ull
+                    : cpu->stack_size == 4 ? 0xffffffffull : 0xffffull;
+    uint64_t rsp = cpu->s.gpr[R_SP], sp = (rsp - size) & mask;
+    data_write(cpu, S_SS, sp, v, size);
+    cpu->s.gpr[R_SP] = (rsp & ~mask) | sp;
+}
+
+static inline uint64_t stack_pop(struct cpu *cpu, unsigned size)
+{
+    uint64_t mask = cpu->stack_size == 8 ? ~0ull
+                    : cpu->stack_size == 4 ? 0xffffffffull : 0xffffull;
+    uint64_t rsp = cpu->s.gpr[R_SP];
+    uint64_t v = data_read(cpu, S_SS, rsp & mask, size);
+    cpu->s.gpr[R_SP] = (rsp & ~mask) | ((rsp + size) & mask);
+    return v;
+}
+
 /* --- memory operands --- */
 
 static inline uint64_t addr_mask(unsigned addrsize)
@@ -117,7 +258,7 @@ static inline uint64_t rm_get(struct cpu *cpu, const struct x86_insn *insn,
 {
     if (insn->mod == 3)
         return reg_get(cpu, insn, insn->rm, size);
-    return cpu_read(cpu, insn->mem_seg, insn_ea(cpu, insn), size);
+    return data_read(cpu, insn->mem_seg, insn_ea(cpu, insn), size);
 }
 
 static inline void rm_set(struct cpu *cpu, const struct x86_insn *insn,
@@ -126,7 +267,7 @@ static inline void rm_set(struct cpu *cpu, const struct x86_insn *insn,
     if (insn->mod == 3)
         reg_set(cpu, insn, insn->rm, size, v);
     else
-        cpu_write(cpu, insn->mem_seg, insn_ea(cpu, insn), v, size);
+        data_write(cpu, insn->mem_seg, insn_ea(cpu, insn), v, size);
 }
 
 /* the size in bytes of operand kind `size` (OS_*) for this instruction */
@@ -159,7 +300,7 @@ static inline uint64_t opnd_get(struct cpu *cpu, const struct x86_insn *insn,
     case OM_REG:
         return gpr_get(cpu, o->reg, size);
     case OM_O:
-        return cpu_read(cpu, insn->mem_seg,
+        return data_read(cpu, insn->mem_seg,
                         (uint64_t)insn->disp & addr_mask(insn->addrsize),
                         size);
     case OM_ONE:
@@ -188,7 +329,7 @@ static inline void opnd_set(struct cpu *cpu, const struct x86_insn *insn,
         gpr_set(cpu, o->reg, size, v);
         break;
     case OM_O:
-        cpu_write(cpu, insn->mem_seg,
+        data_write(cpu, insn->mem_seg,
                   (uint64_t)insn->disp & addr_mask(insn->addrsize), v, size);
         break;
     default:

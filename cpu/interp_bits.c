@@ -43,10 +43,10 @@ static void bit_op(struct cpu *cpu, const struct x86_insn *insn, int kind)
         int64_t word = soff >> (size == 2 ? 4 : size == 4 ? 5 : 6);
         ea = (ea + (uint64_t)word * size) & addr_mask(insn->addrsize);
     }
-    uint64_t v = cpu_read(cpu, insn->mem_seg, ea, size);
+    uint64_t v = data_read(cpu, insn->mem_seg, ea, size);
     uint64_t r = bit_apply(cpu, kind, v, off & (bits - 1), size);
     if (kind != BIT_TEST)
-        cpu_write(cpu, insn->mem_seg, ea, r, size);
+        data_write(cpu, insn->mem_seg, ea, r, size);
 }
 
 static void op_bt(struct cpu *cpu, const struct x86_insn *insn)
@@ -157,14 +157,14 @@ static void op_cmpxchg8b(struct cpu *cpu, const struct x86_insn *insn)
         uint64_t lin = cpu_seg_to_lin(cpu, seg, ea, 16, ACC_WRITE);
         if (lin & 15)
             raise_gp0(cpu);
-        uint64_t lo = cpu_read(cpu, seg, ea, 8);
-        uint64_t hi = cpu_read(cpu, seg, (ea + 8) & addr_mask(insn->addrsize),
+        uint64_t lo = data_read(cpu, seg, ea, 8);
+        uint64_t hi = data_read(cpu, seg, (ea + 8) & addr_mask(insn->addrsize),
                                8);
         bool eq = lo == cpu->s.gpr[R_AX] && hi == cpu->s.gpr[R_DX];
         uint64_t nlo = eq ? cpu->s.gpr[R_BX] : lo;
         uint64_t nhi = eq ? cpu->s.gpr[R_CX] : hi;
-        cpu_write(cpu, seg, ea, nlo, 8);
-        cpu_write(cpu, seg, (ea + 8) & addr_mask(insn->addrsize), nhi, 8);
+        data_write(cpu, seg, ea, nlo, 8);
+        data_write(cpu, seg, (ea + 8) & addr_mask(insn->addrsize), nhi, 8);
         if (!eq) {
             cpu->s.gpr[R_AX] = lo;
             cpu->s.gpr[R_DX] = hi;
@@ -172,13 +172,13 @@ static void op_cmpxchg8b(struct cpu *cpu, const struct x86_insn *insn)
         cc_update(&cpu->cc, FL_ZF, eq ? FL_ZF : 0);
         return;
     }
-    uint64_t old = cpu_read(cpu, seg, ea, 8);
+    uint64_t old = data_read(cpu, seg, ea, 8);
     uint64_t cmp = (uint32_t)cpu->s.gpr[R_AX] |
                    ((uint64_t)(uint32_t)cpu->s.gpr[R_DX] << 32);
     bool eq = old == cmp;
     uint64_t neu = (uint32_t)cpu->s.gpr[R_BX] |
                    ((uint64_t)(uint32_t)cpu->s.gpr[R_CX] << 32);
-    cpu_write(cpu, seg, ea, eq ? neu : old, 8);
+    data_write(cpu, seg, ea, eq ? neu : old, 8);
     if (!eq) {
         gpr_set(cpu, R_AX, 4, old);
         gpr_set(cpu, R_DX, 4, old >> 32);

@@ -43,14 +43,14 @@ static void op_call(struct cpu *cpu, const struct x86_insn *insn)
                           ? cpu->s.rip + (uint64_t)insn->imm
                           : rm_get(cpu, insn, size);
     target = near_target(cpu, target, size);
-    cpu_push(cpu, cpu->s.rip, size);
+    stack_push(cpu, cpu->s.rip, size);
     cpu->s.rip = target;
 }
 
 static void op_ret(struct cpu *cpu, const struct x86_insn *insn)
 {
     unsigned size = insn->opsize;
-    uint64_t target = near_target(cpu, cpu_pop(cpu, size), size);
+    uint64_t target = near_target(cpu, stack_pop(cpu, size), size);
     if (insn->op->nopnd) {
         uint64_t mask = size_mask(cpu->stack_size), sp = cpu->s.gpr[R_SP];
         cpu->s.gpr[R_SP] = (sp & ~mask) | ((sp + (uint16_t)insn->imm) & mask);
@@ -68,8 +68,8 @@ static void far_pointer(struct cpu *cpu, const struct x86_insn *insn,
         return;
     }
     uint64_t ea = insn_ea(cpu, insn);
-    *off = cpu_read(cpu, insn->mem_seg, ea, insn->opsize);
-    *sel = (uint16_t)cpu_read(cpu, insn->mem_seg,
+    *off = data_read(cpu, insn->mem_seg, ea, insn->opsize);
+    *sel = (uint16_t)data_read(cpu, insn->mem_seg,
                               (ea + insn->opsize) & addr_mask(insn->addrsize),
                               2);
 }

@@ -25,8 +25,8 @@ static void store_dtable(struct cpu *cpu, const struct x86_insn *insn,
     check_umip(cpu);
     uint64_t ea = insn_ea(cpu, insn);
     unsigned bsize = cpu->mode == MODE_LONG64 ? 8 : 4;
-    cpu_write(cpu, insn->mem_seg, ea, t->limit, 2);
-    cpu_write(cpu, insn->mem_seg, (ea + 2) & addr_mask(insn->addrsize),
+    data_write(cpu, insn->mem_seg, ea, t->limit, 2);
+    data_write(cpu, insn->mem_seg, (ea + 2) & addr_mask(insn->addrsize),
               t->base, bsize);
 }
 
@@ -37,8 +37,8 @@ static void load_dtable(struct cpu *cpu, const struct x86_insn *insn,
         raise_gp0(cpu);
     uint64_t ea = insn_ea(cpu, insn);
     unsigned bsize = cpu->mode == MODE_LONG64 ? 8 : 4;
-    uint16_t limit = (uint16_t)cpu_read(cpu, insn->mem_seg, ea, 2);
-    uint64_t base = cpu_read(cpu, insn->mem_seg,
+    uint16_t limit = (uint16_t)data_read(cpu, insn->mem_seg, ea, 2);
+    uint64_t base = data_read(cpu, insn->mem_seg,
                              (ea + 2) & addr_mask(insn->addrsize), bsize);
     if (bsize == 8 && !is_canonical(base))
         raise_gp0(cpu);

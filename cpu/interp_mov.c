@@ -92,7 +92,7 @@ static void op_xlat(struct cpu *cpu, const struct x86_insn *insn)
 {
     uint64_t a = (cpu->s.gpr[R_BX] + (cpu->s.gpr[R_AX] & 0xff)) &
                  addr_mask(insn->addrsize);
-    gpr_set(cpu, R_AX, 1, cpu_read(cpu, insn->mem_seg, a, 1));
+    gpr_set(cpu, R_AX, 1, data_read(cpu, insn->mem_seg, a, 1));
 }
 
 static void op_bound(struct cpu *cpu, const struct x86_insn *insn)
@@ -100,8 +100,8 @@ static void op_bound(struct cpu *cpu, const struct x86_insn *insn)
     unsigned size = insn->opsize;
     uint64_t ea = insn_ea(cpu, insn);
     int64_t idx = sext(reg_get(cpu, insn, insn->reg, size), size);
-    int64_t lo = sext(cpu_read(cpu, insn->mem_seg, ea, size), size);
-    int64_t hi = sext(cpu_read(cpu, insn->mem_seg,
+    int64_t lo = sext(data_read(cpu, insn->mem_seg, ea, size), size);
+    int64_t hi = sext(data_read(cpu, insn->mem_seg,
                                (ea + size) & addr_mask(insn->addrsize), size),
                       size);
     if (idx < lo || idx > hi)
@@ -133,8 +133,8 @@ static void load_far_pointer(struct cpu *cpu, const struct x86_insn *insn,
 {
     unsigned size = insn->opsize;
     uint64_t ea = insn_ea(cpu, insn);
-    uint64_t off = cpu_read(cpu, insn->mem_seg, ea, size);
-    uint16_t sel = (uint16_t)cpu_read(cpu, insn->mem_seg,
+    uint64_t off = data_read(cpu, insn->mem_seg, ea, size);
+    uint16_t sel = (uint16_t)data_read(cpu, insn->mem_seg,
                                       (ea + size) & addr_mask(insn->addrsize),
                                       2);
     cpu_load_seg(cpu, seg, sel);

@@ -1,6 +1,6 @@
 /* Interpreter: the stack instructions: PUSH/POP of registers, memory,
  * immediates and segment registers, PUSHA/POPA, ENTER (with nesting) and
- * LEAVE. The stack itself (SS, its size and checks) is cpu_push/cpu_pop's;
+ * LEAVE. The stack (SS, its size and checks) is stack_push/stack_pop;
  * a fault rolls RSP back, so these may move it freely before. */
 #include "cpu/interp.h"
 
@@ -18,14 +18,14 @@ static void op_push(struct cpu *cpu, const struct x86_insn *insn)
         v = cpu->s.seg[o->reg].selector;
     else
         v = opnd_get(cpu, insn, 0, size);
-    cpu_push(cpu, v, size);
+    stack_push(cpu, v, size);
 }
 
 static void op_pop(struct cpu *cpu, const struct x86_insn *insn)
 {
     unsigned size = insn->opsize;
     const struct x86_operand *o = &insn->op->opnd[0];
-    uint64_t v = cpu_pop(cpu, size);
+    uint64_t v = stack_pop(cpu, size);
     if (o->method == OM_SEG) {
         cpu_load_seg(cpu, o->reg, (uint16_t)v);
         if (o->reg == S_SS)
@@ -41,7 +41,7 @@ static void op_pusha(struct cpu *cpu, const struct x86_insn *insn)
     unsigned size = insn->opsize;
     uint64_t sp = cpu->s.gpr[R_SP];
     for (int r = R_AX; r <= R_DI; r++)
-        cpu_push(cpu, r == R_SP ? sp : cpu->s.gpr[r], size);
+        stack_push(cpu, r == R_SP ? sp : cpu->s.gpr[r], size);
 }
 
 static void op_popa(struct cpu *cpu, const struct x86_insn *insn)
@@ -49,7 +49,7 @@ static void op_popa(struct cpu *cpu, const struct x86_insn *insn)
     unsigned size = insn->opsize;
     uint64_t v[8];
     for (int r = R_DI; r >= R_AX; r--)
-        v[r] = cpu_pop(cpu, size);
+        v[r] = stack_pop(cpu, size);
     for (int r = R_AX; r <= R_DI; r++)
         if (r != R_SP)
             gpr_set(cpu, r, size, v[r]);
@@ -61,14 +61,14 @@ static void op_enter(struct cpu *cpu, const struct x86_insn *insn)
     uint64_t mask = stack_mask(cpu);
     unsigned alloc = (uint16_t)insn->imm, level = (uint8_t)insn->imm2 & 31;
     uint64_t bp = cpu->s.gpr[R_BP];
-    cpu_push(cpu, bp, size);
+    stack_push(cpu, bp, size);
     uint64_t frame = cpu->s.gpr[R_SP] & mask;
     if (level) {
         for (unsigned i = 1; i < level; i++) {
             bp = (bp & ~mask) | ((bp - size) & mask);
-            cpu_push(cpu, cpu_read(cpu, S_SS, bp & mask, size), size);
+            stack_push(cpu, data_read(cpu, S_SS, bp & mask, size), size);
         }
-        cpu_push(cpu, frame, size);
+        stack_push(cpu, frame, size);
     }
     uint64_t sp = cpu->s.gpr[R_SP];
     uint64_t nsp = (sp & ~mask) | ((sp - alloc) & mask);
@@ -83,7 +83,7 @@ static void op_leave(struct cpu *cpu, const struct x86_insn *insn)
 {
     uint64_t mask = stack_mask(cpu);
     cpu->s.gpr[R_SP] = (cpu->s.gpr[R_SP] & ~mask) | (cpu->s.gpr[R_BP] & mask);
-    gpr_set(cpu, R_BP, insn->opsize, cpu_pop(cpu, insn->opsize));
+    gpr_set(cpu, R_BP, insn->opsize, stack_pop(cpu, insn->opsize));
 }
 
 void interp_stack_register(interp_fn *t)

@@ -37,32 +37,32 @@ static bool str_once(struct cpu *cpu, const struct x86_insn *insn,
     int src_seg = insn->mem_seg;
     switch (kind) {
     case STR_MOVS: {
-        uint64_t v = cpu_read(cpu, src_seg, areg(cpu, c, R_SI), size);
-        cpu_write(cpu, S_ES, areg(cpu, c, R_DI), v, size);
+        uint64_t v = data_read(cpu, src_seg, areg(cpu, c, R_SI), size);
+        data_write(cpu, S_ES, areg(cpu, c, R_DI), v, size);
         areg_advance(cpu, c, R_SI);
         areg_advance(cpu, c, R_DI);
         return true;
     }
     case STR_CMPS: {
-        uint64_t a = cpu_read(cpu, src_seg, areg(cpu, c, R_SI), size);
-        uint64_t b = cpu_read(cpu, S_ES, areg(cpu, c, R_DI), size);
+        uint64_t a = data_read(cpu, src_seg, areg(cpu, c, R_SI), size);
+        uint64_t b = data_read(cpu, S_ES, areg(cpu, c, R_DI), size);
         alu_cmp(&cpu->cc, a, b, size);
         areg_advance(cpu, c, R_SI);
         areg_advance(cpu, c, R_DI);
         return a == b;
     }
     case STR_STOS:
-        cpu_write(cpu, S_ES, areg(cpu, c, R_DI), cpu->s.gpr[R_AX], size);
+        data_write(cpu, S_ES, areg(cpu, c, R_DI), cpu->s.gpr[R_AX], size);
         areg_advance(cpu, c, R_DI);
         return true;
     case STR_LODS:
         gpr_set(cpu, R_AX, size,
-                cpu_read(cpu, src_seg, areg(cpu, c, R_SI), size));
+                data_read(cpu, src_seg, areg(cpu, c, R_SI), size));
         areg_advance(cpu, c, R_SI);
         return true;
     case STR_SCAS: {
         uint64_t a = gpr_get(cpu, R_AX, size);
-        uint64_t b = cpu_read(cpu, S_ES, areg(cpu, c, R_DI), size);
+        uint64_t b = data_read(cpu, S_ES, areg(cpu, c, R_DI), size);
         alu_cmp(&cpu->cc, a, b, size);
         areg_advance(cpu, c, R_DI);
         return a == b;
@@ -73,14 +73,14 @@ static bool str_once(struct cpu *cpu, const struct x86_insn *insn,
         uint64_t di = areg(cpu, c, R_DI);
         cpu_seg_to_lin(cpu, S_ES, di, size, ACC_WRITE);
         uint32_t v = port_read(cpu->io, port, size);
-        cpu_write(cpu, S_ES, di, v, size);
+        data_write(cpu, S_ES, di, v, size);
         areg_advance(cpu, c, R_DI);
         return true;
     }
     case STR_OUTS: {
         uint16_t port = (uint16_t)cpu->s.gpr[R_DX];
         cpu_check_io(cpu, port, size);
-        uint64_t v = cpu_read(cpu, src_seg, areg(cpu, c, R_SI), size);
+        uint64_t v = data_read(cpu, src_seg, areg(cpu, c, R_SI), size);
         port_write(cpu->io, port, (uint32_t)v, size);
         areg_advance(cpu, c, R_SI);
         return true;

@@ -20,7 +20,7 @@ static void op_pushf(struct cpu *cpu, const struct x86_insn *insn)
     if (cpu->mode == MODE_V86 && cpu_iopl(cpu) < 3)
         raise_gp0(cpu);
     uint64_t f = cpu_get_rflags(cpu) & ~(uint64_t)(FL_VM | FL_RF);
-    cpu_push(cpu, f, insn->opsize);
+    stack_push(cpu, f, insn->opsize);
 }
 
 static void op_popf(struct cpu *cpu, const struct x86_insn *insn)
@@ -28,7 +28,7 @@ static void op_popf(struct cpu *cpu, const struct x86_insn *insn)
     unsigned size = insn->opsize;
     if (cpu->mode == MODE_V86 && cpu_iopl(cpu) < 3)
         raise_gp0(cpu);
-    uint64_t v = cpu_pop(cpu, size);
+    uint64_t v = stack_pop(cpu, size);
     uint64_t mask = FL_ARITH | FL_TF | FL_DF | FL_NT;
     if (size != 2)
         mask |= FL_AC | FL_ID;
