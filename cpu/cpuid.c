@@ -31,6 +31,7 @@
 #define F7B_SMEP (1u << 7)
 #define F7B_RDSEED (1u << 18)
 #define F7C_UMIP (1u << 2)
+#define F7D_ARCH_CAPABILITIES (1u << 29)
 /* leaf 80000001h */
 #define F81C_LAHF_LM (1u << 0)
 #define F81C_ABM (1u << 5)
@@ -119,6 +120,7 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf,
         if (subleaf == 0) {
             out[B] = F7B_FSGSBASE | F7B_SMEP | F7B_RDSEED;
             out[C] = F7C_UMIP;
+            out[D] = F7D_ARCH_CAPABILITIES;
         }
         break;
     case 0xb:
@@ -143,7 +145,7 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf,
             out[B] = 576;
             out[C] = 576;
         } else if (subleaf == 1) {
-            out[A] = 0;
+            out[A] = 1;  /* XSAVEOPT (as XSAVE); no XSAVEC/XGETBV1/XSAVES */
         }
         break;
     case 0x40000000u: {

@@ -16,6 +16,7 @@ enum {
     MSR_APIC_BASE = 0x1b,
     MSR_FEATURE_CONTROL = 0x3a,
     MSR_BIOS_SIGN_ID = 0x8b,
+    MSR_ARCH_CAPABILITIES = 0x10a,
     MSR_MTRRCAP = 0xfe,
     MSR_SYSENTER_CS = 0x174,
     MSR_SYSENTER_ESP = 0x175,
@@ -110,6 +111,7 @@ int cpu_rdmsr(struct cpu *cpu, uint32_t msr, uint64_t *value)
     case MSR_PLATFORM_ID: *value = 0; return 0;
     case MSR_FEATURE_CONTROL: *value = 1; return 0;  /* locked, no VMX */
     case MSR_BIOS_SIGN_ID: *value = 0; return 0;
+    case MSR_ARCH_CAPABILITIES: *value = ARCH_CAPABILITIES_VALUE; return 0;
     case MSR_MTRRCAP: *value = MTRRCAP_VALUE; return 0;
     case MSR_SYSENTER_CS: *value = s->sysenter_cs; return 0;
     case MSR_SYSENTER_ESP: *value = s->sysenter_esp; return 0;

@@ -156,6 +156,7 @@ static void test_cpuid(void **state)
     assert_int_equal(r[1], (1u << 0) | (1u << 7) | (1u << 18));
     /* fsgsbase smep rdseed */
     assert_int_equal(r[2], 1u << 2);                     /* umip */
+    assert_true(r[3] & (1u << 29));                      /* arch_capabilities */
     cpu_cpuid(cpu, 0xd, 0, r);
     assert_int_equal(r[0], 3);
     assert_int_equal(r[2], 576);
@@ -215,6 +216,10 @@ static void test_msrs(void **state)
     assert_int_equal(cpu_wrmsr(cpu, 0x201, 0xfff0000801ull), -1);
     assert_int_equal(cpu_rdmsr(cpu, 0x201, &v), 0);
     assert_int_equal(v, 0xfff0000800ull);
+    /* read-only ARCH_CAPABILITIES: RDCL_NO */
+    assert_int_equal(cpu_rdmsr(cpu, 0x10a, &v), 0);
+    assert_true(v & 1);
+    assert_int_equal(cpu_wrmsr(cpu, 0x10a, 0), -1);
     /* no APIC on the link: its MSRs #GP */
     assert_int_equal(cpu_rdmsr(cpu, 0x1b, &v), -1);
     assert_int_equal(cpu_wrmsr(cpu, 0xc0000103u, 1ull << 32), -1);
