@@ -286,14 +286,17 @@ static void exit_wrmsr(struct kvm_vcpu *v)
 
 /* An instruction KVM could not emulate (code in MMIO, say): one step of
  * tandem's interpreter on the same state. A fresh interpreter vCPU each
- * time, so that no decoded code outlives writes KVM made to guest RAM. */
+ * time, so that no decoded code outlives writes KVM made to guest RAM. Not
+ * with an event KVM still has to deliver: the interpreter would run the
+ * instruction first. */
 static int emulate_one(struct kvm_vcpu *v, enum run_exit *why)
 {
     size_t size = (sizeof(struct cpu) + 63) & ~(size_t)63;
     struct cpu *cpu = aligned_alloc(64, size);
     struct x86_state *s = malloc(sizeof(*s));
     int err = -1;
-    if (cpu && s && kvm_state_get(v, s) == 0) {
+    if (cpu && s && kvm_state_get(v, s) == 0 && !s->exception_pending &&
+        s->injected_irq < 0) {
         cpu_init(cpu, v->vm->m, v->index);
         cpu_set_state(cpu, s);
         interp_step(cpu);

@@ -532,6 +532,32 @@ static void test_differential(void **state)
     free(i);
 }
 
+/* Code KVM cannot fetch (a ROM that is not page-aligned on the host has no
+ * memslot) runs one instruction at a time on the interpreter */
+static void test_emulation_fallback(void **state)
+{
+    NEED_KVM();
+    rom = aligned_alloc(4096, 8192);
+    assert_non_null(rom);
+    static const uint8_t rom_code[] = {
+        0xb8, 0x21, 0x43,             /* mov ax, 0x4321 */
+        0xba, 0x00, 0x03,             /* mov dx, 0x300 */
+        0xee,                         /* out dx, al */
+        0xf4,                         /* hlt */
+    };
+    memcpy(rom + 1, rom_code, sizeof(rom_code));
+    assert_non_null(mem_map_add_rom(m.mem, "odd-rom", ROM_BASE, 4096, rom + 1, 1));
+    static const uint8_t prog[] = {0xea, 0x00, 0x00, 0x00, 0xe0}; /* jmp e000:0 */
+    struct x86_state s;
+    load(prog, sizeof(prog), &s);
+    run_to_halt(&s);
+    assert_int_equal(s.gpr[R_AX] & 0xffff, 0x4321);
+    assert_int_equal(s.seg[S_CS].selector, 0xe000);
+    assert_int_equal(s.rip, sizeof(rom_code));
+    assert_int_equal(port_writes, 1);
+    assert_int_equal(port_log[0], 0x21);
+}
+
 static void fill_state(struct x86_state *s)
 {
     x86_state_reset(s);
@@ -719,6 +745,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nmi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_init_sipi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_debug, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emulation_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_differential, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recreate, setup, teardown),
