@@ -13,6 +13,7 @@
 #include <string.h>
 #include "board/pc_firmware.h"
 #include "board/pc_board.h"
+#include "board/pc_snapshot.h"
 #include "vm/board.h"
 #include "vm/log.h"
 
@@ -126,6 +127,9 @@ int board_init(struct machine *m)
         error_report("cannot create the PC chipset: %s", strerror(-err));
         return err;
     }
+    err = pc_snapshot_register(m, b);
+    if (err)
+        return err;
     return pc_firmware_load(m, b);
 }
 

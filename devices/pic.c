@@ -349,6 +349,14 @@ void pic_reset(struct pic *p)
     pic_update(p);
 }
 
+void pic_post_load(struct pic *p)
+{
+    int level = chip_resolve(&p->s.chip[MASTER],
+                             sfnm_cascade(p, MASTER)) >= 0;
+    p->intr_level = level;
+    irq_set(&p->intr_out, level);
+}
+
 int pic_init(struct pic *p, struct port_bus *io, struct irq_line intr_out)
 {
     memset(p, 0, sizeof(*p));

@@ -53,6 +53,8 @@ struct pic {
 int pic_init(struct pic *p, struct port_bus *io, struct irq_line intr_out);
 /* Power-on state: not initialized, nothing pending or in service */
 void pic_reset(struct pic *p);
+/* After p->s was restored from a snapshot: drive INT from the state */
+void pic_post_load(struct pic *p);
 /* Input line for IRQ 0..15. IRQ 2 is the cascade and ignores its line (ISA
  * IRQ2 is wired to IRQ 9 on the PC). Other numbers give a dead line. */
 struct irq_line pic_irq(struct pic *p, int irq);

@@ -477,6 +477,18 @@ void pit_reset(struct pit *pit)
     vtimer_del(&pit->timer);
 }
 
+void pit_post_load(struct pit *pit)
+{
+    /* the timer as the last pit_sync left it: for the next event after the
+     * synced pulse (a late one catches up when it runs) */
+    int64_t k = pit_next_event(&pit->s.ch[0], pit->s.ch[0].synced_tick);
+    irq_set(&pit->irq0, pit->s.ch[0].out);
+    if (k == NEVER || !pit->irq0.handler)
+        vtimer_del(&pit->timer);
+    else
+        vtimer_mod(&pit->timer, pit_tick_ns(k));
+}
+
 int pit_init(struct pit *pit, struct port_bus *io, struct vclock *clock,
              struct irq_line irq0)
 {

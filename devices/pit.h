@@ -63,6 +63,9 @@ int pit_init(struct pit *pit, struct port_bus *io, struct vclock *clock,
              struct irq_line irq0);
 /* Power-on state: no counter programmed, every OUT low */
 void pit_reset(struct pit *pit);
+/* After pit->s was restored from a snapshot: re-drive IRQ 0 with counter
+ * 0's OUT and re-arm its timer */
+void pit_post_load(struct pit *pit);
 /* Gate input of counter ch (counters 0 and 1 are tied high on the PC) */
 void pit_set_gate(struct pit *pit, int ch, bool level);
 /* OUT level of counter ch now */

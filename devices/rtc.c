@@ -476,6 +476,12 @@ void rtc_reset(struct rtc *r)
     rtc_arm(r, now);
 }
 
+void rtc_post_load(struct rtc *r)
+{
+    irq_set(&r->irq, r->s.irq_level);
+    rtc_arm(r, vclock_now(r->clock));
+}
+
 int rtc_init(struct rtc *r, struct port_bus *bus, struct vclock *clock,
              struct irq_line irq, int64_t start_time)
 {

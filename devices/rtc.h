@@ -45,6 +45,9 @@ int rtc_init(struct rtc *r, struct port_bus *bus, struct vclock *clock,
 /* The chip's RESET pin: interrupt enables and flags cleared; time, rate and
  * RAM kept. */
 void rtc_reset(struct rtc *r);
+/* After r->s was restored from a snapshot: drive IRQ 8 from the state and
+ * re-arm the timer */
+void rtc_post_load(struct rtc *r);
 /* NMI disabled through bit 7 of the index port */
 bool rtc_nmi_masked(const struct rtc *r);
 

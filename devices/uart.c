@@ -483,6 +483,19 @@ void uart_reset(struct uart *u)
         irq_set(&u->irq, 0);
 }
 
+void uart_post_load(struct uart *u)
+{
+    irq_set(&u->irq, u->s.irq_level);
+    if (u->s.tsr_busy)
+        vtimer_mod(&u->tx_timer, u->s.tsr_done_ns);
+    else
+        vtimer_del(&u->tx_timer);
+    if (u->s.rx_timeout_ns != VCLOCK_NEVER)
+        vtimer_mod(&u->rx_timer, u->s.rx_timeout_ns);
+    else
+        vtimer_del(&u->rx_timer);
+}
+
 int uart_init(struct uart *u, struct port_bus *bus, uint16_t base,
               struct irq_line irq, struct vclock *clock, struct chardev *chr)
 {

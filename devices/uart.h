@@ -52,6 +52,10 @@ int uart_init(struct uart *u, struct port_bus *bus, uint16_t base,
  * latch and scratch register keep their contents. */
 void uart_reset(struct uart *u);
 
+/* After u->s was restored from a snapshot: drive the IRQ line from the
+ * state and re-arm the transmit and receive-timeout timers */
+void uart_post_load(struct uart *u);
+
 /* How many characters uart_receive can take now without an overrun (0 in
  * loopback mode, where the receiver is cut off from the line). */
 size_t uart_can_receive(struct uart *u);

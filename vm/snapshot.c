@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,6 +497,10 @@ void snapshot_apply(const struct snapshot *s, struct machine *m)
         const struct vmstate_section *sec = vmstate_at(m->vmstate, i);
         memcpy(sec->data, s->sec_data[i], sec->size);
     }
+    /* events in flight to the vCPUs are not saved (the interrupt
+     * controllers' state is): the post_load hooks raise them again */
+    for (int i = 0; i < m->ncpus; i++)
+        atomic_store(&m->cpu_link[i].events, 0);
     for (size_t i = 0; i < s->nsec; i++) {
         const struct vmstate_section *sec = vmstate_at(m->vmstate, i);
         if (sec->post_load)
