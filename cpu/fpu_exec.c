@@ -5,6 +5,7 @@
  * instruction and data pointers and the opcode (FIP, FDP, FOP) for every
  * non-control instruction. */
 #include "cpu/fpu_internal.h"
+#include "cpu/interp.h"
 
 void fpu_check_mf(struct cpu *cpu)
 {
@@ -99,7 +100,7 @@ void fpu_exec(struct cpu *cpu, const struct x86_insn *insn)
         fpu_check_mf(cpu);
 
     unsigned reg = insn->reg & 7;
-    uint64_t ea = insn->mod != 3 ? vec_ea(cpu, insn) : 0;
+    uint64_t ea = insn->mod != 3 ? insn_ea(cpu, insn) : 0;
     switch (insn->opcode) {
     case 0xd8: case 0xdc:
         fpu_exec_arith(cpu, insn, ea);

@@ -131,7 +131,6 @@ void fpu_set_cc(struct cpu *cpu, uint16_t mask, uint16_t bits);
 void fpu_mark_in_use(struct cpu *cpu);
 
 /* --- operand access (cpu/vec_mem.c) --- */
-uint64_t vec_ea(struct cpu *cpu, const struct x86_insn *insn);
 uint64_t vec_ea_add(const struct x86_insn *insn, uint64_t ea, uint64_t add);
 void vec_read(struct cpu *cpu, const struct x86_insn *insn, uint64_t ea,
               void *buf, unsigned len);

@@ -5,6 +5,7 @@
  * element-wise arithmetic runs on the host vector unit (cpu/sse_host.c).
  * Also the operand helpers the sse_*.c files share. */
 #include "cpu/fpu_internal.h"
+#include "cpu/interp.h"
 
 uint64_t sse_mm(struct cpu *cpu, unsigned i)
 {
@@ -166,7 +167,7 @@ void sse_exec(struct cpu *cpu, const struct x86_insn *insn)
         cpu_raise_noerr(cpu, EXC_UD);
     fpu_mark_in_use(cpu);
     if (insn->mod != 3 && insn->has_mem)
-        c.ea = vec_ea(cpu, insn);
+        c.ea = insn_ea(cpu, insn);
     if (sse_exec_state(&c) || sse_exec_move(&c) || sse_exec_shuffle(&c) ||
         sse_exec_convert(&c) || sse_exec_string(&c) || exec_host(&c))
         return;

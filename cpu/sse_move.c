@@ -4,6 +4,7 @@
  * MASKMOVQ/MASKMOVDQU, MOVMSKPS/PD, PMOVMSKB and EMMS.
  * Aligned forms raise #GP(0) on a misaligned 16-byte memory operand. */
 #include "cpu/fpu_internal.h"
+#include "cpu/interp.h"
 
 static bool mem(const struct sse_ctx *c) { return c->insn->mod != 3; }
 
@@ -58,7 +59,7 @@ static void maskmov(struct sse_ctx *c, bool mmx)
         at.mem_seg = S_DS;
     else
         at.mem_seg = at.seg_override;
-    uint64_t ea = vec_ea(cpu, &at);
+    uint64_t ea = insn_ea(cpu, &at);
     for (unsigned i = 0; i < n; i++)
         if (mask[i] & 0x80)
             vec_write(cpu, &at, vec_ea_add(&at, ea, i), &data[i], 1);

@@ -1,30 +1,14 @@
-/* Memory operands of the x87, MMX and SSE instructions: the effective address
- * from the decoded instruction's fields and block reads and writes through
- * segmentation and paging (cpu_seg_to_lin + the linear buffer accessors), so
- * a multi-byte operand is checked as a whole before anything is written. */
+/* Memory operands of the x87, MMX and SSE instructions (their effective
+ * address is insn_ea() of cpu/interp.h): offsets within the address size,
+ * and block reads and writes through segmentation and paging (cpu_seg_to_lin
+ * + the linear buffer accessors), so a multi-byte operand is checked as a
+ * whole before anything is written. */
 #include "cpu/fpu_internal.h"
-
-static uint64_t addr_mask(const struct x86_insn *insn)
-{
-    return insn->addrsize == 8 ? ~0ull
-         : insn->addrsize == 4 ? 0xffffffffull : 0xffffull;
-}
-
-uint64_t vec_ea(struct cpu *cpu, const struct x86_insn *insn)
-{
-    uint64_t ea = (uint64_t)insn->disp;
-    if (insn->rip_relative)
-        ea += cpu->insn_rip + insn->len;
-    if (insn->base >= 0)
-        ea += cpu->s.gpr[insn->base & 15];
-    if (insn->index >= 0)
-        ea += cpu->s.gpr[insn->index & 15] * insn->scale;
-    return ea & addr_mask(insn);
-}
+#include "cpu/interp.h"
 
 uint64_t vec_ea_add(const struct x86_insn *insn, uint64_t ea, uint64_t add)
 {
-    return (ea + add) & addr_mask(insn);
+    return (ea + add) & addr_mask(insn->addrsize);
 }
 
 static int mem_seg(const struct x86_insn *insn)
