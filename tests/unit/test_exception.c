@@ -241,6 +241,45 @@ static void test_double_fault(void **state)
     assert_int_equal(cpu->s.cr2, 0x77fc);   /* the first push */
 }
 
+static void test_bad_inner_stack(void **state)
+{
+    (void)state;
+    struct cpu *cpu = &env.cpu;
+    env_prot(3);
+    /* a conforming ring-0 code segment: its handler runs at CPL 3 */
+    poke64(GDT_BASE + 0x98, mkdesc(0, 0xfffff, 0x9e, 0xc));
+    idt32(0x20, SEL_CODE0, 0x10000, 14, 0);
+    idt32(EXC_TS, 0x98, 0x11000, 14, 0);
+    poke32(TSS_A + 4, 0x9000);
+    poke16(TSS_A + 8, SEL_DATA3);   /* RPL 3 for ring 0: #TS(sel | EXT) */
+    cpu->s.gpr[R_SP] = 0x7000;
+    cpu_deliver_event(cpu, 0x20, EV_EXTINT, false, 0, 0x401000);
+    assert_int_equal(cpu->cpl, 3);
+    assert_int_equal(cpu->s.seg[S_CS].selector, 0x9b);
+    assert_int_equal(cpu->s.rip, 0x11000);
+    assert_int_equal(cpu->s.gpr[R_SP], 0x7000 - 16);
+    assert_int_equal(peek32(0x7000 - 16), SEL_DATA3 - 3 + 1);
+    assert_int_equal(peek32(0x7000 - 12), 0x401000);
+    /* a not-present stack segment: #SS(sel | EXT) */
+    env_prot(3);
+    cpu->s.gpr[R_SP] = 0x7000;
+    idt32(EXC_SS, 0x98, 0x12000, 14, 0);
+    poke64(GDT_BASE + 0xa0, mkdesc(0, 0xfffff, 0x12, 0xc));
+    poke16(TSS_A + 8, 0xa0);
+    cpu_deliver_event(cpu, 0x20, EV_EXTINT, false, 0, 0x401000);
+    assert_int_equal(cpu->s.rip, 0x12000);
+    assert_int_equal(peek32(0x7000 - 16), 0xa1);
+    /* a software INT gets no EXT bit */
+    env_prot(3);
+    cpu->s.gpr[R_SP] = 0x7000;
+    idt32(0x20, SEL_CODE0, 0x10000, 14, 3);
+    cpu->insn_rip = 0x400ffe;
+    cpu_deliver_event(cpu, 0x20, EV_SOFTINT, false, 0, 0x401000);
+    assert_int_equal(cpu->s.rip, 0x12000);
+    assert_int_equal(peek32(0x7000 - 16), 0xa0);
+    assert_int_equal(peek32(0x7000 - 12), 0x400ffe);
+}
+
 static void fill_tss32(uint32_t base, uint32_t eip, uint32_t esp, uint16_t cs,
                        uint16_t ds)
 {
@@ -339,6 +378,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_v86_to_ring0, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_ist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_double_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_inner_stack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_task_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_io_bitmap, setup, teardown),
     };
