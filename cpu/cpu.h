@@ -62,8 +62,21 @@ struct cpu_tlb_entry {
     uint64_t tag;         /* linear page | valid bit; see cpu/mmu.c */
     uint8_t *host;        /* host address of the page, NULL for MMIO */
     uint64_t gpa;         /* guest physical address of the page */
-    uint32_t perm;        /* permission bits, see cpu/mmu.c */
+    uint32_t perm;        /* CPU_TLB_* permission bits */
 };
+
+/* tag = linear page | CPU_TLB_VALID; perm bits (the JIT's inlined TLB
+ * probe tests them too) */
+#define CPU_TLB_VALID 1ull
+#define CPU_TLB_USER (1u << 0)   /* U/S set at every level */
+#define CPU_TLB_WRITE (1u << 1)  /* R/W set at every level */
+#define CPU_TLB_NX (1u << 2)     /* execute-disable */
+#define CPU_TLB_DIRTY (1u << 3)  /* D is set: writes need no walk */
+#define CPU_TLB_GLOBAL (1u << 4) /* kept by CR3 writes */
+#define CPU_TLB_LARGE (1u << 5)  /* a 4 KiB slice of a larger page */
+#define CPU_TLB_ROM (1u << 6)    /* host pointer is read-only */
+#define CPU_TLB_CODE (1u << 7)   /* page holds cached code: writes are
+                                    reported */
 
 struct cpu {
     struct x86_state s;   /* RFLAGS arithmetic bits are stale: use

@@ -644,3 +644,18 @@ void interp_step(struct cpu *cpu)
             return;
     exec_one(cpu, ic);
 }
+
+int interp_service(struct cpu *cpu)
+{
+    struct interp_cpu *ic = interp_get(cpu);
+    _Atomic unsigned *events = cpu->link ? &cpu->link->events
+                                         : &ic->no_events;
+    if (!ic->attention && !atomic_load_explicit(events, memory_order_relaxed))
+        return -1;
+    return service_events(cpu, ic, events);
+}
+
+void interp_fault_recover(struct cpu *cpu)
+{
+    deliver_fault(cpu, interp_get(cpu));
+}

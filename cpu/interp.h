@@ -44,6 +44,15 @@ void interp_halt(struct cpu *cpu);
 void interp_set_wait_sipi(struct cpu *cpu, bool wait);
 /* Guest code in [gpa, gpa+len) changed behind the MMU's back */
 void interp_invalidate_code(uint64_t gpa, uint64_t len);
+/* For a backend that runs most instructions itself (the JIT) between
+ * calls to the interpreter: interp_service() handles the events between
+ * instructions (interrupts, NMI, INIT/SIPI, halt, exit requests) when any
+ * are pending and returns a run_exit reason to stop or -1 to go on;
+ * interp_fault_recover() is what follows cpu_raise() unwinding to the
+ * caller's setjmp: RIP and RSP back to the instruction start, then the
+ * exception delivered. */
+int interp_service(struct cpu *cpu);
+void interp_fault_recover(struct cpu *cpu);
 
 /* --- registers --- */
 

@@ -10,16 +10,16 @@
 #include "cpu/sys_internal.h"
 #include "vm/memory.h"
 
-/* TLB entry tag: linear page | valid; perm bits: */
-#define TLB_VALID 1ull
-#define TLB_USER (1u << 0)   /* U/S set at every level */
-#define TLB_WRITE (1u << 1)  /* R/W set at every level */
-#define TLB_NX (1u << 2)     /* execute-disable */
-#define TLB_DIRTY (1u << 3)  /* D is set: writes need no walk */
-#define TLB_GLOBAL (1u << 4) /* kept by CR3 writes */
-#define TLB_LARGE (1u << 5)  /* a 4 KiB slice of a larger page */
-#define TLB_ROM (1u << 6)    /* host pointer is read-only */
-#define TLB_CODE (1u << 7)   /* page holds cached code: writes are reported */
+/* TLB entry tag and perm bits (cpu/cpu.h) */
+#define TLB_VALID CPU_TLB_VALID
+#define TLB_USER CPU_TLB_USER
+#define TLB_WRITE CPU_TLB_WRITE
+#define TLB_NX CPU_TLB_NX
+#define TLB_DIRTY CPU_TLB_DIRTY
+#define TLB_GLOBAL CPU_TLB_GLOBAL
+#define TLB_LARGE CPU_TLB_LARGE
+#define TLB_ROM CPU_TLB_ROM
+#define TLB_CODE CPU_TLB_CODE
 
 /* paging-structure entry bits */
 #define PTE_P (1ull << 0)

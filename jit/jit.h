@@ -1,0 +1,143 @@
+/* The JIT's internal interface, shared by the files of jit/: the per-vCPU state that
+ * generated code reaches through RBX (struct jit_vcpu, which starts with
+ * the interpreter's struct cpu), translated blocks and their chainable
+ * exits, the code cache (jit/jit_cache.c), the translator
+ * (jit/jit_translate.c, jit/jit_gen*.c) and the helpers generated code calls
+ * (jit/jit_helpers.c). The backend (jit/jit_backend.c) runs blocks and
+ * falls back to the interpreter for everything else.
+ *
+ * Host register convention inside generated code:
+ *   RBX      struct jit_vcpu * (also struct cpu *)
+ *   R12-R15  values that must survive helper calls (operands, address)
+ *   others   scratch; RSP is 16-byte aligned at every helper call. */
+#ifndef JIT_JIT_H
+#define JIT_JIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "cpu/cpu.h"
+#include "vm/accel.h"
+
+/* why generated code returned to the run loop (EAX) */
+enum jit_exit_code {
+    JIT_EXIT_NORMAL,  /* cpu->s.rip is where to go on */
+    JIT_EXIT_CHAIN,   /* like NORMAL, through a chainable exit (last_exit) */
+};
+
+struct jit_block;
+
+/* a direct jump at the end of a block: patched to jump straight into the
+ * target block once that exists (same page, same mode) */
+struct jit_exit {
+    uint8_t *site;            /* the rel32 of the jump */
+    uint8_t *stub;            /* its unchained target: back to the loop */
+    uint64_t target_rip;
+    struct jit_block *from;
+    struct jit_block *to;     /* chained to, or NULL */
+    struct jit_exit *in_next; /* in to->incoming */
+};
+
+#define JIT_MAX_EXITS 2
+
+struct jit_block {
+    uint64_t gpa;             /* guest-physical address of the first byte */
+    uint64_t rip;             /* RIP at entry (CS base may differ) */
+    uint32_t key;             /* mode bits, see jit_mode_key() */
+    uint16_t guest_len;       /* guest bytes [gpa, gpa + guest_len) */
+    uint16_t ninsn;
+    uint8_t *code;            /* host entry point */
+    uint16_t *insn_off;       /* RIP of each instruction - rip */
+    bool valid;
+    struct jit_block *hash_next;
+    struct jit_block *page_next;  /* blocks starting in the same page */
+    struct jit_exit exits[JIT_MAX_EXITS];
+    int nexits;
+    struct jit_exit *incoming;
+};
+
+struct jit_vcpu {
+    struct cpu cpu;           /* first: RBX points at both */
+    int32_t budget;           /* block entries left; kick sets 0 */
+    uint8_t exit_now;         /* leave the block after this instruction */
+    struct jit_exit *last_exit;
+    struct jit_block *current; /* the block running (set at its entry) */
+    unsigned chain_generation; /* of the cache when last_exit was set */
+    uint64_t icount_reported;
+    /* the interpreter's code-write hooks, called after the JIT's */
+    bool (*interp_code_page)(struct cpu *cpu, uint64_t gpa_page);
+    void (*interp_code_write)(struct cpu *cpu, uint64_t gpa, uint64_t len);
+};
+
+static inline struct jit_vcpu *jit_vcpu_of(struct cpu *cpu)
+{
+    return (struct jit_vcpu *)cpu;
+}
+
+/* --- the backend (jit/jit_backend.c) --- */
+/* wire a vCPU (after cpu_init) to the JIT, and undo it */
+bool jit_vcpu_setup(struct jit_vcpu *v);
+void jit_vcpu_teardown(struct jit_vcpu *v);
+/* run until the deadline (virtual-clock ns), a halt or a request */
+enum run_exit jit_run(void *vcpu, int64_t deadline_ns);
+
+/* --- mode key (jit/jit_translate.c) --- */
+/* Everything a translation depends on besides the code bytes and RIP */
+uint32_t jit_mode_key(const struct cpu *cpu);
+
+/* --- code cache (jit/jit_cache.c) --- */
+/* the code buffer: allocate at start-up; false when out of memory */
+bool jit_cache_init(void);
+/* enter generated code at `code` with RBX = v; returns enum jit_exit_code */
+int jit_enter(struct jit_vcpu *v, const uint8_t *code);
+/* the shared exit path: generated code jumps here with EAX set */
+const uint8_t *jit_exit_path(void);
+/* space for one block's code; NULL when full (then jit_cache_flush) */
+uint8_t *jit_code_begin(size_t *avail);
+void jit_code_commit(size_t used);
+/* per-block side data (decoded instructions for helpers) */
+void *jit_data_alloc(size_t size);
+/* drop every block (and all side data) */
+void jit_cache_flush(void);
+struct jit_block *jit_block_new(void);
+struct jit_block *jit_block_find(uint64_t gpa, uint64_t rip, uint32_t key);
+/* publish a translated block: hash, page list, code-page marking */
+void jit_block_add(struct jit_block *b);
+/* chain exit e (of a live block) to block to */
+void jit_chain(struct jit_exit *e, struct jit_block *to);
+/* guest-physical code tracking */
+bool jit_page_has_code(uint64_t gpa_page);
+/* a write to [gpa, gpa+len): invalidate the blocks it overlaps; true if
+ * any block was dropped */
+bool jit_invalidate(uint64_t gpa, uint64_t len);
+/* vCPUs whose TLBs must forget a page that starts holding code, and
+ * which leave their block when code they may be running changes */
+void jit_cache_add_cpu(struct cpu *cpu);
+void jit_cache_remove_cpu(struct cpu *cpu);
+/* guest code in [gpa, gpa+len) changed: invalidate, and make every vCPU
+ * leave its block after the current instruction if anything was dropped */
+void jit_code_changed(uint64_t gpa, uint64_t len);
+/* set by a flush or invalidation; the loop re-reads cpu state */
+extern unsigned jit_cache_generation;
+
+/* --- translation (jit/jit_translate.c) --- */
+/* false: every instruction goes through the interpreter's handler (the
+ * fallback-only JIT; tests compare both) */
+extern bool jit_native;
+/* Translate the block at the current CS:RIP (gpa from the fetch); NULL
+ * when the first instruction cannot start a block (the caller runs it in
+ * the interpreter). May raise (#PF on fetch). */
+struct jit_block *jit_translate(struct jit_vcpu *v, uint64_t gpa);
+
+/* --- helpers called by generated code (jit/jit_helpers.c) --- */
+struct jit_insn;
+int jit_helper_exec(struct jit_vcpu *v, const struct jit_insn *ji);
+uint64_t jit_helper_load(struct jit_vcpu *v, uint64_t ea, uint32_t seg_size,
+                         uint64_t rip);
+int jit_helper_store(struct jit_vcpu *v, uint64_t ea, uint64_t value,
+                     uint32_t seg_size, uint64_t rip);
+int jit_helper_cond(struct jit_vcpu *v, uint32_t cond);
+uint64_t jit_helper_cf(struct jit_vcpu *v);
+void jit_helper_raise_gp(struct jit_vcpu *v, uint64_t rip);
+
+#endif

@@ -1,0 +1,563 @@
+/* Native code for the hot instruction kinds (MOV, LEA, MOVZX/MOVSX, the
+ * ALU group and TEST, INC/DEC, Jcc/JMP/CALL/RET, PUSH/POP, SETcc, CMOVcc)
+ * and the interpreter fallback for everything else. Each native form does
+ * what the interpreter's handler does, in the same order (memory reads,
+ * the flags record, then the write), so a fault leaves the same state.
+ *
+ * Flags: a producer writes the interpreter's lazy record (struct cpu_cc)
+ * unless liveness found it dead; a consumer uses the host flags when the
+ * producer just ran, else re-derives them from the record for a known
+ * producer, else asks the C helper (cc_cond). */
+#include <stddef.h>
+#include "cpu/alu.h"
+#include "jit/jit_gen.h"
+
+#define CC_FIELD(f) ((int32_t)offsetof(struct jit_vcpu, cpu.cc.f))
+#define CS_LIMIT                                                              \
+    ((int32_t)(offsetof(struct jit_vcpu, cpu.s.seg) +                         \
+               S_CS * sizeof(struct x86_segment) +                            \
+               offsetof(struct x86_segment, limit)))
+
+static uint64_t mask_of(unsigned size)
+{
+    return ~0ull >> (64 - 8 * size);
+}
+
+unsigned gen_opnd_bytes(const struct x86_insn *insn, unsigned size_kind)
+{
+    switch (size_kind) {
+    case OS_b: return 1;
+    case OS_w: return 2;
+    case OS_d: return 4;
+    case OS_q: return 8;
+    case OS_z: return insn->opsize == 2 ? 2 : 4;
+    case OS_y: return insn->opsize == 8 ? 8 : 4;
+    default: return insn->opsize;
+    }
+}
+
+static unsigned opnd_size(const struct x86_insn *insn, int i)
+{
+    return gen_opnd_bytes(insn, insn->op->opnd[i].size);
+}
+
+static bool is_rm(unsigned method)
+{
+    return method == OM_E || method == OM_M || method == OM_R;
+}
+
+/* operand i into host register h (zero-extended), as opnd_get() */
+static void load_opnd(struct tctx *t, const struct x86_insn *insn, int i,
+                      unsigned size, int h)
+{
+    const struct x86_operand *o = &insn->op->opnd[i];
+    switch (o->method) {
+    case OM_E: case OM_M: case OM_R:
+        if (insn->mod == 3) {
+            gen_load_reg(t, h, gen_reg_off(insn, insn->rm, size), size);
+        } else {
+            gen_mem_load(t, insn->mem_seg, size);
+            emit_mov_rr(&t->e, 8, h, HR_RAX);
+        }
+        break;
+    case OM_G:
+        gen_load_reg(t, h, gen_reg_off(insn, insn->reg, size), size);
+        break;
+    case OM_Z:
+        gen_load_reg(t, h, gen_reg_off(insn, insn->rm, size), size);
+        break;
+    case OM_REG:
+        gen_load_reg(t, h, gen_gpr_off(o->reg), size);
+        break;
+    default: /* OM_I, OM_IS */
+        emit_mov_ri(&t->e, size == 8 ? 8 : 4, h,
+                    (uint64_t)insn->imm & mask_of(size));
+        break;
+    }
+}
+
+/* host register h into operand i, as opnd_set() */
+static void store_opnd(struct tctx *t, const struct x86_insn *insn, int i,
+                       unsigned size, int h)
+{
+    const struct x86_operand *o = &insn->op->opnd[i];
+    switch (o->method) {
+    case OM_E: case OM_M: case OM_R:
+        if (insn->mod == 3) {
+            gen_store_reg(t, gen_reg_off(insn, insn->rm, size), size, h);
+        } else {
+            if (h != HR_R14)
+                emit_mov_rr(&t->e, 8, HR_R14, h);
+            gen_mem_store(t, insn->mem_seg, size);
+        }
+        break;
+    case OM_G:
+        gen_store_reg(t, gen_reg_off(insn, insn->reg, size), size, h);
+        break;
+    case OM_Z:
+        gen_store_reg(t, gen_reg_off(insn, insn->rm, size), size, h);
+        break;
+    default: /* OM_REG */
+        gen_store_reg(t, gen_gpr_off(o->reg), size, h);
+        break;
+    }
+}
+
+static bool writes_memory(const struct x86_insn *insn)
+{
+    return insn->has_mem && is_rm(insn->op->opnd[0].method);
+}
+
+/* --- flags --- */
+
+static void store_record(struct tctx *t, uint32_t op, unsigned size)
+{
+    emit_store_imm(&t->e, 4, emit_m(HR_RBX, CC_FIELD(op)), (int32_t)op);
+    emit_store_imm(&t->e, 4, emit_m(HR_RBX, CC_FIELD(size)), (int32_t)size);
+}
+
+/* Host flags for condition cond into the host EFLAGS; returns the host
+ * condition to test. */
+static enum emit_cc gen_cond(struct tctx *t, unsigned cond)
+{
+    struct emit *e = &t->e;
+    struct flag_state *f = &t->fl;
+    bool uses_cf = ((cond >> 1) & 7) == 1 || ((cond >> 1) & 7) == 3;
+    bool incdec = f->op == CC_OP_INC || f->op == CC_OP_DEC;
+    if (f->host && !(incdec && uses_cf))
+        return (enum emit_cc)cond;
+    unsigned s = f->size;
+    switch (f->op) {
+    case CC_OP_ADD: case CC_OP_SUB:
+        emit_load(e, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(dst)));
+        emit_alu_rm(e, f->op == CC_OP_ADD ? EA_ADD : EA_CMP, s, HR_RAX,
+                    emit_m(HR_RBX, CC_FIELD(src)));
+        return (enum emit_cc)cond;
+    case CC_OP_LOGIC:
+        emit_load(e, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(res)));
+        emit_test_rr(e, s, HR_RAX, HR_RAX);
+        return (enum emit_cc)cond;
+    case CC_OP_INC: case CC_OP_DEC:
+        if (uses_cf)
+            break;
+        emit_load(e, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(dst)));
+        if (f->op == CC_OP_INC)
+            emit_inc(e, s, HR_RAX);
+        else
+            emit_dec(e, s, HR_RAX);
+        return (enum emit_cc)cond;
+    default:
+        break;
+    }
+    emit_mov_ri(e, 4, HR_RSI, cond);
+    gen_call(t, (const void *)jit_helper_cond);
+    emit_test_rr(e, 4, HR_RAX, HR_RAX);
+    f->host = false;
+    return CC_NE;
+}
+
+/* the carry flag of the current record into host register h (0 or 1) */
+static void gen_carry(struct tctx *t, int h)
+{
+    struct emit *e = &t->e;
+    switch (t->fl.op) {
+    case CC_OP_LOGIC:
+        emit_mov_ri(e, 4, h, 0);
+        return;
+    case CC_OP_ADD: case CC_OP_SUB:
+        /* ADD: res < dst;  SUB: dst < src (values are zero-extended) */
+        if (t->fl.op == CC_OP_ADD) {
+            emit_load(e, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(res)));
+            emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(dst)));
+        } else {
+            emit_load(e, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(dst)));
+            emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(src)));
+        }
+        emit_setcc(e, CC_B, HR_RAX);
+        emit_movzx_rr(e, 1, h, HR_RAX);
+        return;
+    case CC_OP_INC: case CC_OP_DEC:
+        emit_load(e, 4, h, emit_m(HR_RBX, CC_FIELD(flags)));
+        emit_alu_ri(e, EA_AND, 4, h, FL_CF);
+        return;
+    default:
+        gen_call(t, (const void *)jit_helper_cf);
+        emit_mov_rr(e, 8, h, HR_RAX);
+        return;
+    }
+}
+
+/* --- kinds --- */
+
+static void gen_mov(struct tctx *t, const struct x86_insn *insn)
+{
+    unsigned size = opnd_size(insn, 0);
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    load_opnd(t, insn, 1, size, HR_R12);
+    store_opnd(t, insn, 0, size, HR_R12);
+}
+
+static void gen_alu(struct tctx *t, const struct jit_ir *ir)
+{
+    static const int8_t ops[I_COUNT] = {
+        [I_ADD] = EA_ADD, [I_OR] = EA_OR, [I_AND] = EA_AND, [I_SUB] = EA_SUB,
+        [I_XOR] = EA_XOR, [I_CMP] = EA_CMP, [I_TEST] = -1,
+    };
+    const struct x86_insn *insn = &ir->insn;
+    struct emit *e = &t->e;
+    unsigned id = insn->op->id, size = opnd_size(insn, 0);
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    load_opnd(t, insn, 0, size, HR_R12);
+    load_opnd(t, insn, 1, size, HR_R13);
+    emit_mov_rr(e, 8, HR_R14, HR_R12);
+    if (id == I_TEST)
+        emit_test_rr(e, size, HR_R14, HR_R13);
+    else
+        emit_alu_rr(e, (enum emit_alu)ops[id], size, HR_R14, HR_R13);
+    bool arith = id == I_ADD || id == I_SUB || id == I_CMP;
+    uint32_t op = id == I_ADD ? CC_OP_ADD : arith ? CC_OP_SUB : CC_OP_LOGIC;
+    if (ir->keep_cc) {
+        store_record(t, op, size);
+        if (arith) {
+            emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), HR_R12);
+            emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), HR_R13);
+        }
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
+    }
+    t->fl = (struct flag_state){ .op = ir->keep_cc ? (int)op : -1,
+                                 .size = size, .host = true };
+    if (id != I_CMP && id != I_TEST)
+        store_opnd(t, insn, 0, size, HR_R14);
+    if (!ir->keep_cc)
+        t->fl.host = false;   /* nothing may read them: keep it simple */
+}
+
+static void gen_incdec(struct tctx *t, const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    struct emit *e = &t->e;
+    bool inc = insn->op->id == I_INC;
+    unsigned size = opnd_size(insn, 0);
+    if (ir->keep_cc)
+        gen_carry(t, HR_R13);
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    load_opnd(t, insn, 0, size, HR_R12);
+    emit_mov_rr(e, 8, HR_R14, HR_R12);
+    if (inc)
+        emit_inc(e, size, HR_R14);
+    else
+        emit_dec(e, size, HR_R14);
+    uint32_t op = inc ? CC_OP_INC : CC_OP_DEC;
+    if (ir->keep_cc) {
+        store_record(t, op, size);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), HR_R12);
+        emit_store_imm(e, 8, emit_m(HR_RBX, CC_FIELD(src)), 1);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(flags)), HR_R13);
+    }
+    t->fl = (struct flag_state){ .op = ir->keep_cc ? (int)op : -1,
+                                 .size = size, .host = ir->keep_cc };
+    store_opnd(t, insn, 0, size, HR_R14);
+}
+
+static void gen_lea(struct tctx *t, const struct x86_insn *insn)
+{
+    gen_ea(t, insn);
+    gen_store_reg(t, gen_reg_off(insn, insn->reg, insn->opsize),
+                  insn->opsize, HR_R15);
+}
+
+static void gen_movx(struct tctx *t, const struct x86_insn *insn)
+{
+    unsigned dsize = insn->opsize, ssize = opnd_size(insn, 1);
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    load_opnd(t, insn, 1, ssize, HR_R12);
+    if (insn->op->id != I_MOVZX && ssize < dsize)
+        emit_movsx_rr(&t->e, dsize == 2 ? 4 : dsize, ssize, HR_R12, HR_R12);
+    gen_store_reg(t, gen_reg_off(insn, insn->reg, dsize), dsize, HR_R12);
+}
+
+static void gen_setcc(struct tctx *t, const struct x86_insn *insn)
+{
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    enum emit_cc cc = gen_cond(t, insn->opcode & 15);
+    emit_setcc(&t->e, cc, HR_RAX);
+    emit_movzx_rr(&t->e, 1, HR_R12, HR_RAX);
+    store_opnd(t, insn, 0, 1, HR_R12);
+}
+
+static void gen_cmov(struct tctx *t, const struct x86_insn *insn)
+{
+    unsigned size = insn->opsize;
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    load_opnd(t, insn, 1, size, HR_R13);       /* reads (and faults) always */
+    gen_load_reg(t, HR_R12, gen_gpr_off(insn->reg), 8);
+    enum emit_cc cc = gen_cond(t, insn->opcode & 15);
+    emit_cmov(&t->e, cc, 8, HR_R12, HR_R13);
+    /* a 32-bit CMOV zero-extends even when the condition is false */
+    emit_store(&t->e, size == 8 ? 8 : size, emit_m(HR_RBX,
+               gen_gpr_off(insn->reg)), HR_R12);
+    if (size == 4)
+        emit_store_imm(&t->e, 4, emit_m(HR_RBX, gen_gpr_off(insn->reg) + 4),
+                       0);
+}
+
+/* --- control transfers --- */
+
+/* #GP(0) unless target (in host register h) is within the CS limit, or
+ * canonical in 64-bit mode */
+static void gen_check_target(struct tctx *t, int h)
+{
+    struct emit *e = &t->e;
+    size_t bad;
+    if (t->long64) {
+        emit_mov_rr(e, 8, HR_RAX, h);
+        emit_shift_ri(e, ES_SHL, 8, HR_RAX, 16);
+        emit_shift_ri(e, ES_SAR, 8, HR_RAX, 16);
+        emit_alu_rr(e, EA_CMP, 8, HR_RAX, h);
+        bad = emit_jcc(e, CC_NE, NULL);
+    } else {
+        emit_load(e, 4, HR_RAX, emit_m(HR_RBX, CS_LIMIT));
+        emit_alu_rr(e, EA_CMP, 8, h, HR_RAX);
+        bad = emit_jcc(e, CC_A, NULL);
+    }
+    size_t ok = emit_jmp(e, NULL);
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + bad, emit_ptr(e));
+    emit_mov_ri(e, 8, HR_RSI, t->cur->rip);
+    gen_call(t, (const void *)jit_helper_raise_gp);
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + ok, emit_ptr(e));
+    t->fl.host = false;
+}
+
+static uint64_t rel_target(const struct jit_ir *ir)
+{
+    return (ir->next + (uint64_t)ir->insn.imm) & mask_of(ir->insn.opsize);
+}
+
+/* a constant target: checked at run time against CS.limit (which a far
+ * transfer may have changed) or here for the canonical form */
+static void gen_check_const(struct tctx *t, uint64_t target)
+{
+    if (t->long64)
+        return;   /* classify() only lets canonical targets through */
+    emit_mov_ri(&t->e, 4, HR_R12, target);
+    gen_check_target(t, HR_R12);
+}
+
+static void gen_jcc(struct tctx *t, const struct jit_ir *ir)
+{
+    struct emit *e = &t->e;
+    enum emit_cc cc = gen_cond(t, ir->insn.opcode & 15);
+    size_t taken = emit_jcc(e, cc, NULL);
+    gen_chain_exit(t, ir->next);
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + taken, emit_ptr(e));
+    uint64_t target = rel_target(ir);
+    gen_check_const(t, target);
+    gen_chain_exit(t, target);
+}
+
+static void gen_jmp(struct tctx *t, const struct jit_ir *ir)
+{
+    uint64_t target = rel_target(ir);
+    gen_check_const(t, target);
+    gen_chain_exit(t, target);
+}
+
+/* leave to the loop with RIP = host register h */
+static void gen_exit_reg(struct tctx *t, int h)
+{
+    struct emit *e = &t->e;
+    emit_store(e, 8, emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.s.rip)), h);
+    emit_alu_mi(e, EA_ADD, 8,
+                emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.icount)),
+                (int32_t)(t->cur - t->ir + 1));
+    emit_mov_ri(e, 4, HR_RAX, JIT_EXIT_NORMAL);
+    emit_jmp(e, jit_exit_path());
+}
+
+static void gen_jmp_ind(struct tctx *t, const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    load_opnd(t, insn, 0, insn->opsize, HR_R12);
+    gen_check_target(t, HR_R12);
+    gen_exit_reg(t, HR_R12);
+}
+
+/* R15 = (RSP + delta) masked to the stack size */
+static void gen_stack_addr(struct tctx *t, int32_t delta)
+{
+    gen_load_reg(t, HR_R15, gen_gpr_off(R_SP), 8);
+    if (delta)
+        emit_lea(&t->e, 8, HR_R15, emit_m(HR_R15, delta));
+    if (t->stack_size == 4)
+        emit_mov_rr(&t->e, 4, HR_R15, HR_R15);
+    else if (t->stack_size == 2)
+        emit_movzx_rr(&t->e, 2, HR_R15, HR_R15);
+}
+
+/* RSP's low stack-size bits from host register h (the rest kept) */
+static void gen_set_sp(struct tctx *t, int h)
+{
+    emit_store(&t->e, t->stack_size, emit_m(HR_RBX, gen_gpr_off(R_SP)), h);
+}
+
+/* push R14 (size bytes) */
+static void gen_push_r14(struct tctx *t, unsigned size)
+{
+    gen_stack_addr(t, -(int32_t)size);
+    gen_mem_store(t, S_SS, size);
+    gen_set_sp(t, HR_R15);
+}
+
+static void gen_push(struct tctx *t, const struct x86_insn *insn)
+{
+    unsigned size = insn->opsize;
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    load_opnd(t, insn, 0, size, HR_R14);
+    gen_push_r14(t, size);
+}
+
+static void gen_pop(struct tctx *t, const struct x86_insn *insn)
+{
+    unsigned size = insn->opsize;
+    gen_stack_addr(t, 0);
+    gen_mem_load(t, S_SS, size);
+    emit_mov_rr(&t->e, 8, HR_R12, HR_RAX);
+    emit_lea(&t->e, 8, HR_R15, emit_m(HR_R15, (int32_t)size));
+    gen_set_sp(t, HR_R15);
+    store_opnd(t, insn, 0, size, HR_R12);
+}
+
+static void gen_call_insn(struct tctx *t, const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    unsigned size = insn->opsize;
+    bool direct = insn->op->opnd[0].method == OM_J;
+    uint64_t target = rel_target(ir);
+    if (direct) {
+        gen_check_const(t, target);
+    } else {
+        if (insn->has_mem)
+            gen_ea(t, insn);
+        load_opnd(t, insn, 0, size, HR_R12);
+        emit_mov_rr(&t->e, 8, HR_R13, HR_R12);
+        gen_check_target(t, HR_R13);
+    }
+    emit_mov_ri(&t->e, 8, HR_R14, ir->next & mask_of(size));
+    gen_push_r14(t, size);
+    if (direct)
+        gen_chain_exit(t, target);
+    else
+        gen_exit_reg(t, HR_R13);
+}
+
+static void gen_ret(struct tctx *t, const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    unsigned size = insn->opsize;
+    gen_stack_addr(t, 0);
+    gen_mem_load(t, S_SS, size);
+    emit_mov_rr(&t->e, 8, HR_R12, HR_RAX);
+    gen_check_target(t, HR_R12);
+    int32_t pop = (int32_t)size + (insn->op->nopnd ? (uint16_t)insn->imm : 0);
+    emit_lea(&t->e, 8, HR_R15, emit_m(HR_R15, pop));
+    gen_set_sp(t, HR_R15);
+    gen_exit_reg(t, HR_R12);
+}
+
+bool gen_native(struct tctx *t, const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    switch (ir->kind) {
+    case K_NOP: break;
+    case K_MOV: gen_mov(t, insn); break;
+    case K_ALU: gen_alu(t, ir); break;
+    case K_INCDEC: gen_incdec(t, ir); break;
+    case K_LEA: gen_lea(t, insn); break;
+    case K_MOVX: gen_movx(t, insn); break;
+    case K_SETCC: gen_setcc(t, insn); break;
+    case K_CMOV: gen_cmov(t, insn); break;
+    case K_JCC: gen_jcc(t, ir); break;
+    case K_JMP: gen_jmp(t, ir); break;
+    case K_JMP_IND: gen_jmp_ind(t, ir); break;
+    case K_CALL: gen_call_insn(t, ir); break;
+    case K_RET: gen_ret(t, ir); break;
+    case K_PUSH: gen_push(t, insn); break;
+    case K_POP: gen_pop(t, insn); break;
+    default: return false;
+    }
+    if (writes_memory(insn) || ir->kind == K_PUSH)
+        gen_check_exit(t, ir->next);
+    return true;
+}
+
+void gen_fallback(struct tctx *t, const struct jit_ir *ir)
+{
+    struct emit *e = &t->e;
+    struct jit_insn *ji = jit_data_alloc(sizeof(*ji));
+    ji->insn = ir->insn;
+    ji->fn = ir->fn;
+    ji->rip = ir->rip;
+    ji->next_rip = ir->next;
+    ji->end = !ir->insn.op || (ir->insn.op->attr & OPA_END);
+    emit_mov_ri(e, 8, HR_RSI, (uint64_t)(uintptr_t)ji);
+    gen_call(t, (const void *)jit_helper_exec);
+    t->fl = (struct flag_state){ .op = -1 };
+    int32_t count = (int32_t)(t->cur - t->ir + 1);
+    size_t stay = 0;
+    if (!ji->end) {
+        emit_test_rr(e, 4, HR_RAX, HR_RAX);
+        stay = emit_jcc(e, CC_E, NULL);
+    }
+    /* RIP is where the handler left it */
+    emit_alu_mi(e, EA_ADD, 8,
+                emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.icount)), count);
+    emit_mov_ri(e, 4, HR_RAX, JIT_EXIT_NORMAL);
+    emit_jmp(e, jit_exit_path());
+    if (!ji->end && !e->overflow)
+        emit_patch_rel32(e->buf + stay, emit_ptr(e));
+}
+
+void gen_chain_exit(struct tctx *t, uint64_t rip)
+{
+    struct emit *e = &t->e;
+    struct jit_block *b = t->b;
+    emit_alu_mi(e, EA_ADD, 8,
+                emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.icount)),
+                (int32_t)(t->cur - t->ir + 1));
+    if (b->nexits == JIT_MAX_EXITS) {
+        gen_exit_to(t, rip);   /* not expected: the kinds have at most 2 */
+        return;
+    }
+    struct jit_exit *x = &b->exits[b->nexits++];
+    x->from = b;
+    x->target_rip = rip;
+    size_t site = emit_jmp(e, NULL);
+    /* the stub: RIP, which exit, back to the loop */
+    uint8_t *stub = emit_ptr(e);
+    emit_mov_ri(e, 8, HR_RAX, rip);
+    emit_store(e, 8, emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.s.rip)),
+               HR_RAX);
+    emit_mov_ri(e, 8, HR_RAX, (uint64_t)(uintptr_t)x);
+    emit_store(e, 8, emit_m(HR_RBX, offsetof(struct jit_vcpu, last_exit)),
+               HR_RAX);
+    emit_mov_ri(e, 4, HR_RAX, JIT_EXIT_CHAIN);
+    emit_jmp(e, jit_exit_path());
+    if (!e->overflow) {
+        x->site = e->buf + site;
+        x->stub = stub;
+        emit_patch_rel32(x->site, stub);
+    }
+}

@@ -1,0 +1,92 @@
+/* The translator's working state, shared by jit/jit_translate.c (decode,
+ * classification, flag liveness, the block driver), jit/jit_gen.c (native
+ * code for each instruction kind) and jit/jit_gen_mem.c (guest registers,
+ * memory operands through the inlined TLB probe, helper calls).
+ *
+ * The IR is the block's decoded instructions, each with its kind (native
+ * form or interpreter fallback) and the flag facts liveness needs: whether
+ * it reads the lazy-flags record, whether it may leave the block (fault or
+ * helper), and whether it replaces the record entirely. */
+#ifndef JIT_JIT_GEN_H
+#define JIT_JIT_GEN_H
+
+#include "cpu/interp.h"
+#include "jit/emit_x86.h"
+#include "jit/jit.h"
+
+#define JIT_MAX_INSNS 64
+
+enum jit_kind {
+    K_FALLBACK, K_NOP, K_MOV, K_ALU, K_INCDEC, K_LEA, K_MOVX, K_JCC, K_JMP,
+    K_JMP_IND, K_CALL, K_RET, K_PUSH, K_POP, K_SETCC, K_CMOV,
+};
+
+/* a fallback instruction: what jit_helper_exec needs */
+struct jit_insn {
+    struct x86_insn insn;
+    interp_fn fn;
+    uint64_t rip, next_rip;
+    bool end;
+};
+
+struct jit_ir {
+    struct x86_insn insn;
+    uint64_t rip, next;
+    uint8_t kind;        /* enum jit_kind */
+    bool may_exit;       /* may fault or leave the block */
+    bool reads_cc;       /* reads the lazy-flags record */
+    bool writes_cc;      /* replaces the record without reading it */
+    bool keep_cc;        /* liveness: its record must be written */
+    interp_fn fn;        /* the interpreter's handler (fallback) */
+};
+
+/* what is known of the flags while emitting */
+struct flag_state {
+    int op;              /* CC_OP_* of the last record written, -1 unknown */
+    unsigned size;
+    bool host;           /* host EFLAGS hold that producer's flags */
+};
+
+struct tctx {
+    struct jit_vcpu *v;
+    struct cpu *cpu;
+    struct emit e;
+    struct jit_block *b;
+    uint32_t key;
+    bool long64, real;   /* 64-bit mode; real or V86 (no attribute checks) */
+    bool slow_mem;       /* every access through the helpers (#AC possible) */
+    bool user, wp;
+    unsigned stack_size;
+    struct jit_ir ir[JIT_MAX_INSNS];
+    int n;
+    struct flag_state fl;
+    const struct jit_ir *cur;
+};
+
+/* jit_gen_mem.c: guest registers live in cpu->s.gpr */
+int32_t gen_gpr_off(unsigned r);
+/* a register operand by encoding (AH..BH without REX) */
+int32_t gen_reg_off(const struct x86_insn *insn, unsigned r, unsigned size);
+void gen_load_reg(struct tctx *t, int host, int32_t off, unsigned size);
+void gen_store_reg(struct tctx *t, int32_t off, unsigned size, int host);
+/* effective address of the modrm memory operand into R15 */
+void gen_ea(struct tctx *t, const struct x86_insn *insn);
+/* load/store `size` bytes at seg:R15 (R15 kept); loads end in RAX,
+ * zero-extended; stores take the value from R14 */
+void gen_mem_load(struct tctx *t, int seg, unsigned size);
+void gen_mem_store(struct tctx *t, int seg, unsigned size);
+/* call fn(v, ...) with RDI = v; other arguments set by the caller */
+void gen_call(struct tctx *t, const void *fn);
+/* leave the block to the loop with cpu->s.rip = rip */
+void gen_exit_to(struct tctx *t, uint64_t rip);
+/* after a helper that may ask to leave: exit to `next` if exit_now */
+void gen_check_exit(struct tctx *t, uint64_t next);
+
+/* jit_gen.c */
+unsigned gen_opnd_bytes(const struct x86_insn *insn, unsigned size_kind);
+bool gen_native(struct tctx *t, const struct jit_ir *ir);
+void gen_fallback(struct tctx *t, const struct jit_ir *ir);
+/* Jcc/JMP/CALL targets: a chainable exit to rip */
+void gen_chain_exit(struct tctx *t, uint64_t rip);
+
+#endif

@@ -1,0 +1,260 @@
+/* Generated code for guest state and memory: guest registers are read and
+ * written in cpu->s.gpr; a memory operand becomes its effective address
+ * (R15), the segment checks the interpreter would make (limit, type, or
+ * nothing in 64-bit mode), then an inlined probe of the vCPU's TLB
+ * (cpu->tlb, the interpreter's own) that reaches guest RAM through the host
+ * pointer. Anything the fast path does not cover (a TLB miss, a page
+ * crossing, MMIO, ROM, a page holding translated code, a permission the
+ * entry lacks, an unusual segment) calls the helper, which goes through
+ * cpu_read()/cpu_write() with cpu->insn_rip set, so faults are precise. */
+#include <stddef.h>
+#include "jit/jit_gen.h"
+
+#define TLB_OFF ((int32_t)offsetof(struct jit_vcpu, cpu.tlb))
+#define TLB_FIELD(f) (TLB_OFF + (int32_t)offsetof(struct cpu_tlb_entry, f))
+#define SEG_FIELD(sr, f)                                                      \
+    ((int32_t)(offsetof(struct jit_vcpu, cpu.s.seg) +                         \
+               (size_t)(sr) * sizeof(struct x86_segment) +                    \
+               offsetof(struct x86_segment, f)))
+
+_Static_assert(sizeof(struct cpu_tlb_entry) == 32, "TLB entry of 32 bytes");
+_Static_assert(offsetof(struct jit_vcpu, cpu) == 0, "cpu first");
+
+int32_t gen_gpr_off(unsigned r)
+{
+    return (int32_t)(offsetof(struct jit_vcpu, cpu.s.gpr) + 8 * r);
+}
+
+int32_t gen_reg_off(const struct x86_insn *insn, unsigned r, unsigned size)
+{
+    if (size == 1 && r >= 4 && r < 8 && !insn->rex)
+        return gen_gpr_off(r - 4) + 1;
+    return gen_gpr_off(r);
+}
+
+void gen_load_reg(struct tctx *t, int host, int32_t off, unsigned size)
+{
+    emit_load(&t->e, size, host, emit_m(HR_RBX, off));
+}
+
+/* a 32-bit write zero-extends to 64 bits; 8- and 16-bit writes merge */
+void gen_store_reg(struct tctx *t, int32_t off, unsigned size, int host)
+{
+    if (size == 4) {
+        emit_mov_rr(&t->e, 4, host, host);
+        size = 8;
+    }
+    emit_store(&t->e, size, emit_m(HR_RBX, off), host);
+}
+
+void gen_ea(struct tctx *t, const struct x86_insn *insn)
+{
+    struct emit *e = &t->e;
+    uint64_t mask = insn->addrsize == 8   ? ~0ull
+                    : insn->addrsize == 4 ? 0xffffffffull
+                                          : 0xffffull;
+    if (insn->rip_relative) {
+        emit_mov_ri(e, 8, HR_R15,
+                    (t->cur->next + (uint64_t)insn->disp) & mask);
+        return;
+    }
+    int32_t disp = (int32_t)insn->disp;
+    if (insn->base >= 0)
+        gen_load_reg(t, HR_R15, gen_gpr_off((unsigned)insn->base), 8);
+    if (insn->index >= 0) {
+        gen_load_reg(t, HR_RAX, gen_gpr_off((unsigned)insn->index), 8);
+        emit_lea(e, 8, HR_R15,
+                 emit_mi(insn->base >= 0 ? HR_R15 : HR_NONE, HR_RAX,
+                         insn->scale, disp));
+    } else if (insn->base >= 0) {
+        if (disp)
+            emit_lea(e, 8, HR_R15, emit_m(HR_R15, disp));
+    } else {
+        emit_mov_ri(e, 8, HR_R15, (uint64_t)(int64_t)disp & mask);
+        return;
+    }
+    if (insn->addrsize == 4)
+        emit_mov_rr(e, 4, HR_R15, HR_R15);
+    else if (insn->addrsize == 2)
+        emit_movzx_rr(e, 2, HR_R15, HR_R15);
+}
+
+void gen_call(struct tctx *t, const void *fn)
+{
+    emit_mov_rr(&t->e, 8, HR_RDI, HR_RBX);
+    emit_call_abs(&t->e, fn);
+}
+
+void gen_exit_to(struct tctx *t, uint64_t rip)
+{
+    struct emit *e = &t->e;
+    emit_mov_ri(e, 8, HR_RAX, rip);
+    emit_store(e, 8, emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.s.rip)),
+               HR_RAX);
+    if (t->cur)   /* the instructions up to this one have run */
+        emit_alu_mi(e, EA_ADD, 8,
+                    emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.icount)),
+                    (int32_t)(t->cur - t->ir + 1));
+    emit_mov_ri(e, 4, HR_RAX, JIT_EXIT_NORMAL);
+    emit_jmp(e, jit_exit_path());
+}
+
+void gen_check_exit(struct tctx *t, uint64_t next)
+{
+    struct emit *e = &t->e;
+    emit_alu_mi(e, EA_CMP, 1,
+                emit_m(HR_RBX, offsetof(struct jit_vcpu, exit_now)), 0);
+    size_t skip = emit_jcc(e, CC_E, NULL);
+    gen_exit_to(t, next);
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + skip, emit_ptr(e));
+    t->fl.host = false;
+}
+
+/* --- the fast path --- */
+
+#define MAX_SLOW 8
+struct slow_sites {
+    size_t at[MAX_SLOW];
+    int n;
+};
+
+static void to_slow(struct tctx *t, struct slow_sites *s, enum emit_cc cc)
+{
+    if (s->n < MAX_SLOW)
+        s->at[s->n++] = emit_jcc(&t->e, cc, NULL);
+}
+
+/* RSI = the linear address of seg:R15, or a jump to the slow path when
+ * the segment checks are not the plain ones */
+static void gen_lin(struct tctx *t, int seg, unsigned size, bool write,
+                    struct slow_sites *s)
+{
+    struct emit *e = &t->e;
+    if (t->long64) {
+        if (seg == S_FS || seg == S_GS) {
+            emit_load(e, 8, HR_RSI, emit_m(HR_RBX, SEG_FIELD(seg, base)));
+            emit_alu_rr(e, EA_ADD, 8, HR_RSI, HR_R15);
+        } else {
+            emit_mov_rr(e, 8, HR_RSI, HR_R15);
+        }
+        return;
+    }
+    if (t->real) {
+        /* no attribute checks; expand-down data takes the slow path */
+        emit_test_mi(e, 1, emit_m(HR_RBX, SEG_FIELD(seg, attr)), 0x0c);
+        to_slow(t, s, CC_NE);
+    } else {
+        /* a usable data segment, expand-up, writable for writes */
+        uint32_t mask = SEG_ATTR_UNUSABLE | SEG_ATTR_S | 0x0c | (write ? 2 : 0);
+        uint32_t want = SEG_ATTR_S | (write ? 2 : 0);
+        emit_load(e, 4, HR_RAX, emit_m(HR_RBX, SEG_FIELD(seg, attr)));
+        emit_alu_ri(e, EA_AND, 4, HR_RAX, (int32_t)mask);
+        emit_alu_ri(e, EA_CMP, 4, HR_RAX, (int32_t)want);
+        to_slow(t, s, CC_NE);
+    }
+    /* offset + size - 1 <= limit (R15 has at most 32 significant bits) */
+    emit_lea(e, 8, HR_RAX, emit_m(HR_R15, (int32_t)size - 1));
+    emit_load(e, 4, HR_RCX, emit_m(HR_RBX, SEG_FIELD(seg, limit)));
+    emit_alu_rr(e, EA_CMP, 8, HR_RAX, HR_RCX);
+    to_slow(t, s, CC_A);
+    emit_load(e, 4, HR_RSI, emit_m(HR_RBX, SEG_FIELD(seg, base)));
+    emit_alu_rr(e, EA_ADD, 4, HR_RSI, HR_R15);
+}
+
+/* RDX = host address of the page, RSI = the offset in it; or slow */
+static void gen_tlb_probe(struct tctx *t, unsigned size, bool write,
+                          struct slow_sites *s)
+{
+    struct emit *e = &t->e;
+    emit_mov_rr(e, 8, HR_RCX, HR_RSI);
+    emit_shift_ri(e, ES_SHR, 8, HR_RCX, 12);
+    emit_alu_ri(e, EA_AND, 4, HR_RCX, CPU_TLB_SIZE - 1);
+    emit_shift_ri(e, ES_SHL, 4, HR_RCX, 5);
+    emit_mov_rr(e, 8, HR_RAX, HR_RSI);
+    emit_alu_ri(e, EA_AND, 8, HR_RAX, -4096);
+    emit_alu_ri(e, EA_OR, 8, HR_RAX, (int32_t)CPU_TLB_VALID);
+    emit_alu_rm(e, EA_CMP, 8, HR_RAX,
+                emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(tag)));
+    to_slow(t, s, CC_NE);
+    emit_mov_rr(e, 4, HR_RDX, HR_RSI);
+    emit_alu_ri(e, EA_AND, 4, HR_RDX, 0xfff);
+    if (size > 1) {
+        emit_alu_ri(e, EA_CMP, 4, HR_RDX, 4096 - (int32_t)size);
+        to_slow(t, s, CC_A);
+    }
+    struct emit_mem perm = emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(perm));
+    if (write) {
+        /* D set, R/W as the CPL and CR0.WP need, not ROM, not code */
+        uint32_t want = CPU_TLB_DIRTY;
+        if (t->user)
+            want |= CPU_TLB_USER | CPU_TLB_WRITE;
+        else if (t->wp)
+            want |= CPU_TLB_WRITE;
+        uint32_t mask = want | CPU_TLB_ROM | CPU_TLB_CODE;
+        emit_load(e, 4, HR_RAX, perm);
+        emit_alu_ri(e, EA_AND, 4, HR_RAX, (int32_t)mask);
+        emit_alu_ri(e, EA_CMP, 4, HR_RAX, (int32_t)want);
+        to_slow(t, s, CC_NE);
+    } else if (t->user) {
+        emit_test_mi(e, 1, perm, CPU_TLB_USER);
+        to_slow(t, s, CC_E);
+    }
+    emit_mov_rr(e, 4, HR_RSI, HR_RDX);
+    emit_load(e, 8, HR_RDX, emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(host)));
+    emit_test_rr(e, 8, HR_RDX, HR_RDX);
+    to_slow(t, s, CC_E);
+}
+
+static void patch_slow(struct tctx *t, struct slow_sites *s)
+{
+    if (t->e.overflow)
+        return;
+    for (int i = 0; i < s->n; i++)
+        emit_patch_rel32(t->e.buf + s->at[i], emit_ptr(&t->e));
+}
+
+static void gen_mem(struct tctx *t, int seg, unsigned size, bool write)
+{
+    struct emit *e = &t->e;
+    struct slow_sites s = { .n = 0 };
+    size_t done = 0;
+    bool fast = !t->slow_mem;
+    if (fast) {
+        gen_lin(t, seg, size, write, &s);
+        gen_tlb_probe(t, size, write, &s);
+        struct emit_mem m = emit_mi(HR_RDX, HR_RSI, 1, 0);
+        if (write)
+            emit_store(e, size, m, HR_R14);
+        else
+            emit_load(e, size, HR_RAX, m);
+        done = emit_jmp(e, NULL);
+        patch_slow(t, &s);
+    }
+    /* slow path: helper(v, ea, [value,] seg | size << 8, rip) */
+    emit_mov_rr(e, 8, HR_RSI, HR_R15);
+    uint32_t seg_size = (uint32_t)seg | size << 8;
+    if (write) {
+        emit_mov_rr(e, 8, HR_RDX, HR_R14);
+        emit_mov_ri(e, 4, HR_RCX, seg_size);
+        emit_mov_ri(e, 8, HR_R8, t->cur->rip);
+        gen_call(t, (const void *)jit_helper_store);
+    } else {
+        emit_mov_ri(e, 4, HR_RDX, seg_size);
+        emit_mov_ri(e, 8, HR_RCX, t->cur->rip);
+        gen_call(t, (const void *)jit_helper_load);
+    }
+    if (fast && !e->overflow)
+        emit_patch_rel32(e->buf + done, emit_ptr(e));
+    t->fl.host = false;
+}
+
+void gen_mem_load(struct tctx *t, int seg, unsigned size)
+{
+    gen_mem(t, seg, size, false);
+}
+
+void gen_mem_store(struct tctx *t, int seg, unsigned size)
+{
+    gen_mem(t, seg, size, true);
+}

@@ -1,0 +1,76 @@
+/* The C functions generated code calls: one instruction through the
+ * interpreter's handler (the fallback that keeps the JIT identical to the
+ * interpreter), the slow path of memory accesses, conditions and CF of a
+ * lazy-flags record the translator could not see, and #GP for a bad jump
+ * target. Each one that may fault first records the instruction start
+ * (cpu->insn_rip/insn_rsp): cpu_raise() then unwinds to the run loop with
+ * the state as if the block had stopped right before that instruction. */
+#include <stdatomic.h>
+#include "cpu/alu.h"
+#include "jit/jit_gen.h"
+#include "vm/vcpu_link.h"
+
+/* an event is pending (a device the instruction touched raised one):
+ * leave the block so the loop takes it at this instruction boundary, as
+ * the interpreter would */
+static bool events_pending(const struct cpu *cpu)
+{
+    return cpu->link && atomic_load_explicit(&cpu->link->events,
+                                             memory_order_relaxed);
+}
+
+static void at_insn(struct cpu *cpu, uint64_t rip)
+{
+    cpu->insn_rip = rip;
+    cpu->insn_rsp = cpu->s.gpr[R_SP];
+}
+
+/* Returns nonzero when the block must be left after the instruction: it
+ * ends blocks, moved RIP elsewhere (REP interrupted), or wrote code. */
+int jit_helper_exec(struct jit_vcpu *v, const struct jit_insn *ji)
+{
+    struct cpu *cpu = &v->cpu;
+    at_insn(cpu, ji->rip);
+    cpu->s.rip = ji->next_rip;
+    ji->fn(cpu, &ji->insn);
+    if (ji->end) {
+        interp_mode_changed(cpu);
+        return 1;
+    }
+    return v->exit_now || cpu->s.rip != ji->next_rip || events_pending(cpu);
+}
+
+uint64_t jit_helper_load(struct jit_vcpu *v, uint64_t ea, uint32_t seg_size,
+                         uint64_t rip)
+{
+    struct cpu *cpu = &v->cpu;
+    at_insn(cpu, rip);
+    return cpu_read(cpu, (int)(seg_size & 0xff), ea, seg_size >> 8);
+}
+
+int jit_helper_store(struct jit_vcpu *v, uint64_t ea, uint64_t value,
+                     uint32_t seg_size, uint64_t rip)
+{
+    struct cpu *cpu = &v->cpu;
+    at_insn(cpu, rip);
+    cpu_write(cpu, (int)(seg_size & 0xff), ea, value, seg_size >> 8);
+    if (events_pending(cpu))
+        v->exit_now = 1;
+    return v->exit_now;
+}
+
+int jit_helper_cond(struct jit_vcpu *v, uint32_t cond)
+{
+    return cc_cond(&v->cpu.cc, cond);
+}
+
+uint64_t jit_helper_cf(struct jit_vcpu *v)
+{
+    return cc_cf(&v->cpu.cc);
+}
+
+void jit_helper_raise_gp(struct jit_vcpu *v, uint64_t rip)
+{
+    at_insn(&v->cpu, rip);
+    cpu_raise(&v->cpu, EXC_GP, 0);
+}

@@ -1,0 +1,263 @@
+/* The translator's driver: decode a block of guest code from one guest-
+ * physical page (x86_decode, up to an instruction that ends blocks, a
+ * page end or JIT_MAX_INSNS), classify each instruction as a native kind
+ * or an interpreter fallback, run the flag liveness pass backwards over
+ * the block, then emit: the entry check (the budget that kicks and the
+ * deadline zero), each instruction, and the exits. */
+#include <stddef.h>
+#include "cpu/sys_internal.h"
+#include "jit/jit_gen.h"
+
+bool jit_native = true;
+
+uint32_t jit_mode_key(const struct cpu *cpu)
+{
+    bool am = cpu->cpl == 3 && (cpu->s.cr0 & CR0_AM);
+    return cpu->code_size | cpu->stack_size << 4 | (uint32_t)cpu->cpl << 8 |
+           (uint32_t)cpu->mode << 10 | ((cpu->s.cr0 & CR0_WP) ? 1u : 0) << 13 |
+           (am ? 1u : 0) << 14;
+}
+
+static bool m_in(unsigned method, unsigned a, unsigned b, unsigned c,
+                 unsigned d)
+{
+    return method == a || method == b || method == c || method == d;
+}
+
+static uint64_t ip_mask(unsigned code_size)
+{
+    return code_size == 8 ? ~0ull : code_size == 4 ? 0xffffffffull : 0xffffull;
+}
+
+/* the native kind of an instruction, or K_FALLBACK */
+static int native_kind(const struct tctx *t, const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    const struct x86_opcode *op = insn->op;
+    unsigned m0 = op->nopnd > 0 ? op->opnd[0].method : OM_NONE;
+    unsigned m1 = op->nopnd > 1 ? op->opnd[1].method : OM_NONE;
+    if (op->nopnd > 2)
+        return K_FALLBACK;
+    switch (op->id) {
+    case I_NOP:
+        return K_NOP;
+    case I_MOV:
+        if (m_in(m0, OM_E, OM_G, OM_Z, OM_E) &&
+            m_in(m1, OM_E, OM_G, OM_I, OM_IS))
+            return K_MOV;
+        return K_FALLBACK;
+    case I_ADD: case I_OR: case I_AND: case I_SUB: case I_XOR: case I_CMP:
+    case I_TEST:
+        if (m_in(m0, OM_E, OM_G, OM_REG, OM_E) &&
+            m_in(m1, OM_E, OM_G, OM_I, OM_IS))
+            return K_ALU;
+        return K_FALLBACK;
+    case I_INC: case I_DEC:
+        return m_in(m0, OM_E, OM_Z, OM_E, OM_E) ? K_INCDEC : K_FALLBACK;
+    case I_LEA:
+        return insn->has_mem ? K_LEA : K_FALLBACK;
+    case I_MOVZX: case I_MOVSX: case I_MOVSXD:
+        return K_MOVX;
+    case I_SETCC:
+        return K_SETCC;
+    case I_CMOVCC:
+        return K_CMOV;
+    case I_JCC: case I_JMP: case I_CALL: {
+        if (m0 != OM_J)
+            return op->id == I_JCC ? K_FALLBACK
+                   : op->id == I_JMP ? K_JMP_IND : K_CALL;
+        uint64_t target = (ir->next + (uint64_t)insn->imm) &
+                          ip_mask(insn->opsize);
+        if (t->long64 && !is_canonical(target))
+            return K_FALLBACK;
+        return op->id == I_JCC ? K_JCC : op->id == I_JMP ? K_JMP : K_CALL;
+    }
+    case I_RET:
+        return K_RET;
+    case I_PUSH:
+        return m_in(m0, OM_Z, OM_I, OM_IS, OM_E) ? K_PUSH : K_FALLBACK;
+    case I_POP:
+        return m0 == OM_Z ? K_POP : K_FALLBACK;
+    default:
+        return K_FALLBACK;
+    }
+}
+
+static void classify(struct tctx *t, struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    ir->fn = interp_handler(t->cpu, insn);
+    ir->kind = K_FALLBACK;
+    ir->may_exit = true;
+    ir->reads_cc = true;
+    ir->writes_cc = false;
+    if (!jit_native || !insn->op || ir->fn == interp_ud || insn->lock ||
+        insn->op->exec != EXEC_INT)
+        return;
+    ir->kind = (uint8_t)native_kind(t, ir);
+    switch (ir->kind) {
+    case K_FALLBACK:
+        return;
+    case K_ALU:
+        ir->writes_cc = true;
+        ir->reads_cc = false;
+        ir->may_exit = insn->has_mem;
+        return;
+    case K_INCDEC:
+        ir->reads_cc = false;   /* CF: handled by liveness directly */
+        ir->may_exit = insn->has_mem;
+        return;
+    case K_SETCC: case K_CMOV:
+        ir->may_exit = insn->has_mem;
+        return;
+    case K_JCC:
+        return;
+    case K_NOP: case K_LEA:
+        ir->reads_cc = ir->may_exit = false;
+        return;
+    case K_MOV: case K_MOVX:
+        ir->reads_cc = false;
+        ir->may_exit = insn->has_mem;
+        return;
+    default: /* jumps, calls, stack: may fault or leave */
+        ir->reads_cc = false;
+        return;
+    }
+}
+
+/* Which producers must write the lazy-flags record: those whose record
+ * someone may see (a reader, a fault, a helper, the block end) before
+ * the next producer replaces it. */
+static void liveness(struct tctx *t)
+{
+    bool live = true;
+    for (int i = t->n - 1; i >= 0; i--) {
+        struct jit_ir *ir = &t->ir[i];
+        if (ir->writes_cc) {
+            ir->keep_cc = live;
+            live = false;
+        } else if (ir->kind == K_INCDEC) {
+            /* its record carries the CF before it */
+            ir->keep_cc = live;
+        }
+        if (ir->reads_cc || ir->may_exit)
+            live = true;
+    }
+}
+
+static bool is_terminal(const struct jit_ir *ir)
+{
+    switch (ir->kind) {
+    case K_JCC: case K_JMP: case K_JMP_IND: case K_CALL: case K_RET:
+        return true;
+    case K_FALLBACK:
+        return !ir->insn.op || (ir->insn.op->attr & OPA_END);
+    default:
+        return false;
+    }
+}
+
+/* Decode from the page at `page` (host), starting at page offset off */
+static void decode_block(struct tctx *t, const uint8_t *page, unsigned off)
+{
+    struct cpu *cpu = t->cpu;
+    uint64_t rip = cpu->s.rip, mask = ip_mask(cpu->code_size);
+    const struct x86_segment *cs = &cpu->s.seg[S_CS];
+    t->n = 0;
+    while (t->n < JIT_MAX_INSNS && off < 4096) {
+        struct jit_ir *ir = &t->ir[t->n];
+        unsigned avail = 4096 - off < 15 ? 4096 - off : 15;
+        int r = x86_decode(&ir->insn, page + off, avail, cpu->code_size);
+        if (r <= 0)
+            break;   /* invalid, or crosses the page: the interpreter's */
+        if (!t->long64 && rip + (unsigned)r - 1 > cs->limit)
+            break;
+        ir->rip = rip;
+        ir->next = (rip + (unsigned)r) & mask;
+        t->n++;
+        classify(t, ir);
+        if (is_terminal(ir))
+            break;
+        off += (unsigned)r;
+        rip = ir->next;
+    }
+}
+
+static void emit_block(struct tctx *t)
+{
+    struct emit *e = &t->e;
+    t->cur = NULL;
+    /* entry: leave when the budget is spent (kick, deadline) */
+    emit_alu_mi(e, EA_SUB, 4,
+                emit_m(HR_RBX, offsetof(struct jit_vcpu, budget)), 1);
+    size_t go = emit_jcc(e, CC_NS, NULL);
+    gen_exit_to(t, t->b->rip);
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + go, emit_ptr(e));
+    emit_mov_ri(e, 8, HR_RAX, (uint64_t)(uintptr_t)t->b);
+    emit_store(e, 8, emit_m(HR_RBX, offsetof(struct jit_vcpu, current)),
+               HR_RAX);
+    t->fl = (struct flag_state){ .op = -1 };
+    for (int i = 0; i < t->n; i++) {
+        t->cur = &t->ir[i];
+        if (!gen_native(t, t->cur))
+            gen_fallback(t, t->cur);
+    }
+    if (!is_terminal(t->cur))
+        gen_chain_exit(t, t->cur->next);
+}
+
+/* one attempt; NULL when the code buffer overflowed */
+static struct jit_block *translate_once(struct tctx *t, uint64_t gpa)
+{
+    size_t avail;
+    uint8_t *code = jit_code_begin(&avail);
+    struct jit_block *b = jit_block_new();
+    b->gpa = gpa;
+    b->rip = t->cpu->s.rip;
+    b->key = t->key;
+    b->ninsn = (uint16_t)t->n;
+    b->code = code;
+    uint64_t last = t->ir[t->n - 1].rip + t->ir[t->n - 1].insn.len;
+    b->guest_len = (uint16_t)(last - t->ir[0].rip);
+    b->insn_off = jit_data_alloc(sizeof(uint16_t) * (size_t)t->n);
+    for (int i = 0; i < t->n; i++)
+        b->insn_off[i] = (uint16_t)(t->ir[i].rip - t->ir[0].rip);
+    t->b = b;
+    emit_init(&t->e, code, avail);
+    emit_block(t);
+    if (t->e.overflow)
+        return NULL;
+    jit_code_commit(t->e.pos);
+    jit_block_add(b);
+    return b;
+}
+
+struct jit_block *jit_translate(struct jit_vcpu *v, uint64_t gpa)
+{
+    struct cpu *cpu = &v->cpu;
+    const uint8_t *page = mem_map_host_ptr(cpu->mem, gpa & ~0xfffull, 4096,
+                                           false);
+    if (!page)
+        return NULL;   /* code in MMIO: the interpreter runs it */
+    static struct tctx t;   /* large; one thread translates */
+    t.v = v;
+    t.cpu = cpu;
+    t.key = jit_mode_key(cpu);
+    t.long64 = cpu->mode == MODE_LONG64;
+    t.real = cpu->mode == MODE_REAL || cpu->mode == MODE_V86;
+    t.slow_mem = (t.key >> 14) & 1;
+    t.user = cpu->cpl == 3;
+    t.wp = (cpu->s.cr0 & CR0_WP) != 0;
+    t.stack_size = cpu->stack_size;
+    decode_block(&t, page, (unsigned)(gpa & 0xfff));
+    if (t.n == 0)
+        return NULL;
+    liveness(&t);
+    struct jit_block *b = translate_once(&t, gpa);
+    if (!b) {
+        jit_cache_flush();
+        b = translate_once(&t, gpa);
+    }
+    return b;
+}

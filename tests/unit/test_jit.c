@@ -1,0 +1,799 @@
+/* The JIT against the interpreter: the same guest code from the same
+ * initial state on two machines, one run by interp_run(), one by
+ * jit_run(); registers, RIP, RFLAGS and guest memory must come out equal.
+ * Random instruction sequences (generated with the JIT's own encoder,
+ * whose output is valid 64-bit and, restricted, 32-bit guest code) in
+ * 64-bit, 32-bit and 16-bit code, then targeted cases: code that rewrites
+ * the next instruction, a later block, or a whole page; DMA over code; a
+ * page fault in the middle of a block; an interrupt raised by a device
+ * inside a long loop; a CR3 switch between address spaces that map
+ * different code at the same linear address; and a CPU-bound loop that
+ * measures the speed of both (TANDEM_JIT_BENCH=1 prints it). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cpu/interp.h"
+#include "jit/emit_x86.h"
+#include "jit/jit.h"
+#include "vm/clock.h"
+#include "vm/machine.h"
+#include "vm/memory.h"
+#include "vm/port_bus.h"
+#include "vm/vcpu_link.h"
+
+#define RAM_SIZE (8u << 20)
+#define PML4 0x10000
+#define CODE 0x100000
+#define DATA 0x200000
+#define STACK_TOP 0x300000
+#define IDT 0x20000
+#define GDT 0x21000
+
+struct vm {
+    struct machine m;
+    uint8_t *ram;
+    struct cpu *cpu;
+    struct jit_vcpu *jv;   /* NULL: the interpreter runs cpu */
+};
+
+static struct vm vi, vj;   /* interpreter, JIT */
+
+static void vm_init(struct vm *vm, bool jit)
+{
+    memset(&vm->m, 0, sizeof(vm->m));
+    vm->m.mem = mem_map_new();
+    vm->m.io = port_bus_new();
+    vm->m.clock = vclock_new(VCLOCK_MANUAL);
+    vm->m.ncpus = 1;
+    vm->ram = calloc(1, RAM_SIZE);
+    mem_map_add_ram(vm->m.mem, "ram", 0, RAM_SIZE, vm->ram, 0);
+    if (jit) {
+        vm->jv = aligned_alloc(64, (sizeof(struct jit_vcpu) + 63) & ~63ul);
+        memset(vm->jv, 0, sizeof(*vm->jv));
+        vm->cpu = &vm->jv->cpu;
+        cpu_init(vm->cpu, &vm->m, 0);
+        assert_true(jit_vcpu_setup(vm->jv));
+    } else {
+        vm->jv = NULL;
+        vm->cpu = aligned_alloc(64, (sizeof(struct cpu) + 63) & ~63ul);
+        memset(vm->cpu, 0, sizeof(*vm->cpu));
+        cpu_init(vm->cpu, &vm->m, 0);
+        interp_set_wait_sipi(vm->cpu, false);
+    }
+}
+
+static void vm_free(struct vm *vm)
+{
+    if (vm->jv)
+        jit_vcpu_teardown(vm->jv);
+    else
+        interp_free(vm->cpu);
+    cpu_destroy(vm->cpu);
+    free(vm->jv ? (void *)vm->jv : (void *)vm->cpu);
+    mem_map_free(vm->m.mem);
+    port_bus_free(vm->m.io);
+    vclock_free(vm->m.clock);
+    free(vm->ram);
+}
+
+static int setup(void **state)
+{
+    vm_init(&vi, false);
+    vm_init(&vj, true);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    vm_free(&vi);
+    vm_free(&vj);
+    return 0;
+}
+
+static enum run_exit vm_run(struct vm *vm)
+{
+    if (vm->jv)
+        return jit_run(vm->jv, INT64_MAX);
+    return (enum run_exit)interp_run(vm->cpu, INT64_MAX);
+}
+
+/* --- machine states --- */
+
+enum mode { M64, M32, M16 };
+
+static void put64(struct vm *vm, uint64_t gpa, uint64_t v)
+{
+    memcpy(vm->ram + gpa, &v, 8);
+}
+
+static void set_mode(struct vm *vm, enum mode mode)
+{
+    struct x86_state *s = malloc(sizeof(*s));
+    cpu_get_state(vm->cpu, s);
+    uint32_t code = mode == M64 ? 0xa09b : mode == M32 ? 0xc09b : 0x009b;
+    uint32_t data = mode == M16 ? 0x0093 : 0xc093;
+    for (int i = 0; i < 6; i++) {
+        s->seg[i].base = 0;
+        s->seg[i].limit = mode == M16 ? 0xffff : 0xffffffff;
+        s->seg[i].selector = i == S_CS ? 0x08 : 0x10;
+        s->seg[i].attr = i == S_CS ? code : data;
+    }
+    s->cr0 = 0x11 | (mode == M16 ? 0 : 0);   /* PE, ET */
+    s->cr4 = 0;
+    s->efer = 0;
+    s->rflags = 2;
+    if (mode == M64) {
+        /* identity map of the first 8 MiB with 2 MiB pages */
+        put64(vm, PML4, (PML4 + 0x1000) | 7);
+        put64(vm, PML4 + 0x1000, (PML4 + 0x2000) | 7);
+        for (int i = 0; i < 4; i++)
+            put64(vm, PML4 + 0x2000 + 8 * i, ((uint64_t)i << 21) | 0x87);
+        s->cr3 = PML4;
+        s->cr0 |= 0x80010000u;                    /* PG, WP */
+        s->cr4 = 0x20;                            /* PAE */
+        s->efer = 0x500;                          /* LME, LMA */
+    }
+    /* GDT: 0x08 code (of this mode), 0x10 data */
+    put64(vm, GDT + 8, mode == M64 ? 0x00af9b000000ffffull
+                       : mode == M32 ? 0x00cf9b000000ffffull
+                                     : 0x00009b000000ffffull);
+    put64(vm, GDT + 16, 0x00cf93000000ffffull);
+    s->gdt.base = GDT;
+    s->gdt.limit = 0x2f;
+    s->idt.base = IDT;
+    s->idt.limit = 0xfff;
+    s->gpr[R_SP] = STACK_TOP;
+    s->rip = CODE;
+    s->halted = 0;
+    cpu_set_state(vm->cpu, s);
+    free(s);
+    if (vm->jv)
+        interp_mode_changed(vm->cpu);
+}
+
+/* the same state and memory on both machines */
+static void load_both(enum mode mode, const uint8_t *code, size_t len,
+                      const uint64_t *gpr)
+{
+    struct vm *vms[2] = { &vi, &vj };
+    for (int k = 0; k < 2; k++) {
+        struct vm *vm = vms[k];
+        memset(vm->ram, 0, RAM_SIZE);
+        for (unsigned i = 0; i < 0x1000; i++)
+            vm->ram[DATA + i] = (uint8_t)(i * 37 + 11);
+        memcpy(vm->ram + CODE, code, len);
+        set_mode(vm, mode);
+        for (int r = 0; r < 16; r++)
+            if (r != R_SP)
+                vm->cpu->s.gpr[r] = gpr ? gpr[r] : 0;
+        mem_map_set_a20(vm->m.mem, true);
+        vm->cpu->icount = 0;
+        jit_cache_flush();
+        interp_invalidate_code(0, RAM_SIZE);
+        mmu_flush(vm->cpu, true);
+    }
+}
+
+static void compare(const char *what)
+{
+    struct cpu *a = vi.cpu, *b = vj.cpu;
+    char msg[256];
+    for (int r = 0; r < 16; r++) {
+        if (a->s.gpr[r] != b->s.gpr[r]) {
+            snprintf(msg, sizeof(msg), "%s: gpr %d interp %llx jit %llx",
+                     what, r, (unsigned long long)a->s.gpr[r],
+                     (unsigned long long)b->s.gpr[r]);
+            fail_msg("%s", msg);
+        }
+    }
+    if (a->s.rip != b->s.rip)
+        fail_msg("%s: rip interp %llx jit %llx", what,
+                 (unsigned long long)a->s.rip, (unsigned long long)b->s.rip);
+    if (cpu_get_rflags(a) != cpu_get_rflags(b))
+        fail_msg("%s: rflags interp %llx jit %llx", what,
+                 (unsigned long long)cpu_get_rflags(a),
+                 (unsigned long long)cpu_get_rflags(b));
+    if (a->s.cr2 != b->s.cr2)
+        fail_msg("%s: cr2 differs", what);
+    if (memcmp(vi.ram, vj.ram, RAM_SIZE) != 0) {
+        for (unsigned i = 0; i < RAM_SIZE; i++)
+            if (vi.ram[i] != vj.ram[i])
+                fail_msg("%s: memory at %x: interp %02x jit %02x", what, i,
+                         vi.ram[i], vj.ram[i]);
+    }
+}
+
+static void run_both(const char *what)
+{
+    enum run_exit ri = vm_run(&vi);
+    enum run_exit rj = vm_run(&vj);
+    if (ri != rj)
+        fail_msg("%s: interp stops with %d, jit with %d", what, ri, rj);
+    compare(what);
+}
+
+/* --- random programs --- */
+
+static uint64_t rng = 0x243f6a8885a308d3ull;
+
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static unsigned pick(unsigned n)
+{
+    return (unsigned)(rnd() % n);
+}
+
+/* a destination register: never RSP (4) or RSI (6, the data pointer) */
+static int dst_reg(enum mode mode)
+{
+    static const int r64[] = { 0, 1, 2, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14,
+                               15 };
+    static const int r32[] = { 0, 1, 2, 3, 5, 7 };
+    return mode == M64 ? r64[pick(14)] : r32[pick(6)];
+}
+
+static unsigned op_size(enum mode mode, int reg_a, int reg_b)
+{
+    static const unsigned s64[] = { 1, 2, 4, 8, 8, 4 };
+    unsigned s = mode == M64 ? s64[pick(6)] : pick(3) == 0 ? 2 : 4;
+    if (mode != M64 && s == 4 && pick(4) == 0 && reg_a < 4 && reg_b < 4)
+        s = 1;   /* AL..BL only: no REX in legacy modes */
+    if (mode == M16 && s == 4 && pick(2))
+        s = 2;
+    return s;
+}
+
+static struct emit_mem data_mem(void)
+{
+    return emit_m(HR_RSI, (int32_t)(pick(0xf00) & ~(pick(2) ? 0 : 7)));
+}
+
+/* One random instruction (or a short group) */
+static void random_insn(struct emit *e, enum mode mode)
+{
+    int d = dst_reg(mode), s = mode == M64 ? (int)pick(16) : (int)pick(8);
+    unsigned sz = op_size(mode, d, s);
+    int32_t imm = (int32_t)rnd();
+    if (sz == 1)
+        imm = (int8_t)imm;
+    else if (sz == 2 || pick(2))
+        imm = (int16_t)imm;
+    switch (pick(24)) {
+    case 0: emit_mov_ri(e, sz, d, (uint64_t)(int64_t)imm); break;
+    case 1: case 2: emit_alu_rr(e, pick(8), sz, d, s); break;
+    case 3: emit_alu_ri(e, pick(8), sz, d, imm); break;
+    case 4: emit_alu_rm(e, pick(8), sz, d, data_mem()); break;
+    case 5: emit_alu_mr(e, pick(8), sz, data_mem(), s); break;
+    case 6: emit_test_rr(e, sz, d, s); break;
+    case 7: if (pick(2)) emit_inc(e, sz, d); else emit_dec(e, sz, d); break;
+    case 8: if (pick(2)) emit_neg(e, sz, d); else emit_not(e, sz, d); break;
+    case 9:
+        emit_lea(e, sz == 1 ? 4 : sz, d,
+                 emit_mi(s, mode == M64 ? (int)pick(16) | 0 : (int)pick(8),
+                         1u << pick(4), imm));
+        break;
+    case 10:
+        if (mode != M64 && s >= 4)
+            s -= 4;
+        if (pick(2))
+            emit_movzx_rr(e, 1 + pick(2), d, s);
+        else
+            emit_movsx_rr(e, sz < 2 ? 4 : sz, 1 + (sz > 2 ? pick(2) : 0), d,
+                          s);
+        break;
+    case 11:
+        emit_setcc(e, pick(16), mode == M64 ? d : (int)pick(4));
+        break;
+    case 12: emit_cmov(e, pick(16), sz < 2 ? 4 : sz, d, s); break;
+    case 13:
+        emit_push(e, s);
+        emit_pop(e, d);
+        break;
+    case 14: emit_shift_ri(e, pick(8) == 6 ? ES_SHL : pick(8), sz, d,
+                           (uint8_t)pick(40)); break;
+    case 15: if (sz > 1) emit_imul_rr(e, sz, d, s); break;
+    case 16: emit_load(e, sz < 4 ? 4 : sz, d, data_mem()); break;
+    case 17: emit_store(e, sz, data_mem(), s); break;
+    case 18: emit_store_imm(e, sz, data_mem(), imm); break;
+    case 19: {
+        /* Jcc over the next instruction */
+        size_t at = emit_jcc(e, pick(16), NULL);
+        size_t before = e->pos;
+        emit_alu_ri(e, pick(8), sz, d, imm);
+        int32_t rel = (int32_t)(e->pos - before);
+        memcpy(e->buf + at, &rel, 4);
+        break;
+    }
+    case 20: emit_xchg_rr(e, sz, d, dst_reg(mode)); break;
+    case 21: if (sz >= 4) emit_bswap(e, sz, d); break;
+    case 22:
+        emit_pushfq(e);   /* PUSHF; POP: the flags, materialized */
+        emit_pop(e, d);
+        break;
+    default:
+        emit_alu_mi(e, pick(8), sz, data_mem(), imm);
+        break;
+    }
+}
+
+static void random_program(enum mode mode, unsigned n, uint8_t *buf,
+                           size_t *len)
+{
+    struct emit e;
+    emit_init(&e, buf, 4000);
+    if (mode == M16) {
+        /* 16-bit code: 32-bit operand and address sizes need 66/67,
+         * so generate the 32-bit program with prefixes where valid */
+    }
+    emit_mov_ri(&e, 4, HR_RSI, DATA);
+    for (unsigned i = 0; i < n; i++)
+        random_insn(&e, mode);
+    emit_byte(&e, 0xf4);   /* HLT */
+    assert_false(e.overflow);
+    *len = e.pos;
+}
+
+static void random_gprs(uint64_t *g)
+{
+    for (int r = 0; r < 16; r++) {
+        uint64_t v = rnd();
+        switch (pick(4)) {
+        case 0: v &= 0xff; break;
+        case 1: v = (uint32_t)v; break;
+        case 2: v = (uint64_t)(int64_t)(int8_t)v; break;
+        default: break;
+        }
+        g[r] = v;
+    }
+}
+
+static void test_random(void **state, enum mode mode, unsigned programs)
+{
+    uint8_t code[4096];
+    uint64_t g[16];
+    for (unsigned p = 0; p < programs; p++) {
+        size_t len;
+        random_program(mode, 40, code, &len);
+        random_gprs(g);
+        load_both(mode, code, len, g);
+        char what[64];
+        snprintf(what, sizeof(what), "random program %u (mode %d)", p, mode);
+        run_both(what);
+        assert_int_equal(vj.cpu->s.rip, CODE + len);
+    }
+}
+
+static void test_random64(void **state)
+{
+    test_random(state, M64, 400);
+}
+
+static void test_random32(void **state)
+{
+    test_random(state, M32, 300);
+}
+
+/* --- small programs, assembled with nasm (source beside each) --- */
+
+/*
+ * bits 32            ; a loop with calls, memory and flag consumers
+ *     mov esi, 0x200000
+ *     mov ecx, 1000
+ *     xor eax, eax
+ * l:  call f
+ *     add [esi], eax
+ *     cmp ecx, 500
+ *     setb dl
+ *     movzx edx, dl
+ *     add ebx, edx
+ *     adc edi, 0
+ *     dec ecx
+ *     jnz l
+ *     hlt
+ * f:  lea eax, [eax+ecx*2+1]
+ *     ret
+ */
+static const uint8_t prog_loop32[] = {
+    0xbe, 0x00, 0x00, 0x20, 0x00, 0xb9, 0xe8, 0x03, 0x00, 0x00, 0x31, 0xc0,
+    0xe8, 0x17, 0x00, 0x00, 0x00, 0x01, 0x06, 0x81, 0xf9, 0xf4, 0x01, 0x00,
+    0x00, 0x0f, 0x92, 0xc2, 0x0f, 0xb6, 0xd2, 0x01, 0xd3, 0x83, 0xd7, 0x00,
+    0x49, 0x75, 0xe5, 0xf4, 0x8d, 0x44, 0x48, 0x01, 0xc3
+};
+
+static void test_loop32(void **state)
+{
+    load_both(M32, prog_loop32, sizeof(prog_loop32), NULL);
+    run_both("loop32");
+    assert_int_equal(vj.cpu->s.gpr[R_CX], 0);
+    assert_int_equal(vj.cpu->s.gpr[R_BX], 499);
+}
+
+/* 16-bit real-mode flavour: the same kind of loop with a stack */
+/*
+ * bits 16
+ *     mov si, 0x1000
+ *     mov cx, 300
+ * l:  push cx
+ *     mov ax, cx
+ *     and ax, 7
+ *     add [si], ax
+ *     pop bx
+ *     inc byte [si+2]
+ *     loop l
+ *     hlt
+ */
+static const uint8_t prog_loop16[] = {
+    0xbe, 0x00, 0x10, 0xb9, 0x2c, 0x01, 0x51, 0x89, 0xc8, 0x83, 0xe0, 0x07,
+    0x01, 0x04, 0x5b, 0xfe, 0x44, 0x02, 0xe2, 0xf2, 0xf4
+};
+
+static void set_real_mode(struct vm *vm)
+{
+    struct x86_state *s = malloc(sizeof(*s));
+    cpu_get_state(vm->cpu, s);
+    s->cr0 = 0x10;
+    for (int i = 0; i < 6; i++) {
+        s->seg[i].selector = i == S_CS ? 0x1000 : 0x2000;
+        s->seg[i].base = i == S_CS ? 0x10000 : 0x20000;
+        s->seg[i].limit = 0xffff;
+        s->seg[i].attr = i == S_CS ? 0x9b : 0x93;
+    }
+    s->rip = 0;
+    s->gpr[R_SP] = 0x8000;
+    cpu_set_state(vm->cpu, s);
+    free(s);
+}
+
+static void test_real_mode(void **state)
+{
+    struct vm *vms[2] = { &vi, &vj };
+    load_both(M32, prog_loop16, 0, NULL);
+    for (int k = 0; k < 2; k++) {
+        memcpy(vms[k]->ram + 0x10000, prog_loop16, sizeof(prog_loop16));
+        set_real_mode(vms[k]);
+    }
+    run_both("real mode loop");
+    assert_int_equal(vj.cpu->s.gpr[R_CX] & 0xffff, 0);
+    assert_int_equal(vj.ram[0x21002], (uint8_t)300);
+}
+
+/* --- self-modifying code --- */
+
+/*
+ * bits 32
+ *     mov eax, 1
+ *     mov byte [next+1], 42     ; rewrite the immediate of the next insn
+ * next: mov ebx, 7
+ *     mov ecx, 3
+ * l:  mov byte [later+1], cl    ; a later block, rewritten every round
+ *     jmp later
+ * later: mov edx, 0
+ *     add edi, edx
+ *     dec ecx
+ *     jnz l
+ *     hlt
+ */
+static const uint8_t prog_smc[] = {
+    0xb8, 0x01, 0x00, 0x00, 0x00, 0xc6, 0x05, 0x0d, 0x00, 0x10, 0x00, 0x2a,
+    0xbb, 0x07, 0x00, 0x00, 0x00, 0xb9, 0x03, 0x00, 0x00, 0x00, 0x88, 0x0d,
+    0x1f, 0x00, 0x10, 0x00, 0xeb, 0x00, 0xba, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0xd7, 0x49, 0x75, 0xee, 0xf4
+};
+
+static void test_smc(void **state)
+{
+    load_both(M32, prog_smc, sizeof(prog_smc), NULL);
+    run_both("smc");
+    assert_int_equal(vj.cpu->s.gpr[R_BX], 42);
+    assert_int_equal(vj.cpu->s.gpr[R_DI], 3 + 2 + 1);
+}
+
+/* Run a block, overwrite a whole page of code with other code (REP
+ * STOSD of NOPs + a new tail), and run it again */
+/*
+ * bits 32
+ *     call 0x101000           ; page 2: mov eax, 5 / ret
+ *     mov ebx, eax
+ *     mov edi, 0x101000
+ *     mov ecx, 1024
+ *     mov eax, 0x90909090
+ *     rep stosd               ; the whole page becomes NOPs
+ *     mov byte [0x101ffe], 0x40   ; inc eax
+ *     mov byte [0x101fff], 0xc3   ; ret
+ *     xor eax, eax
+ *     call 0x101000
+ *     hlt
+ */
+static const uint8_t prog_smc_page[] = {
+    0xe8, 0xfb, 0x0f, 0x00, 0x00, 0x89, 0xc3, 0xbf, 0x00, 0x10, 0x10, 0x00,
+    0xb9, 0x00, 0x04, 0x00, 0x00, 0xb8, 0x90, 0x90, 0x90, 0x90, 0xf3, 0xab,
+    0xc6, 0x05, 0xfe, 0x1f, 0x10, 0x00, 0x40, 0xc6, 0x05, 0xff, 0x1f, 0x10,
+    0x00, 0xc3, 0x31, 0xc0, 0xe8, 0xd3, 0x0f, 0x00, 0x00, 0xf4
+};
+
+static void test_smc_page(void **state)
+{
+    static const uint8_t f[] = { 0xb8, 0x05, 0, 0, 0, 0xc3 };
+    load_both(M32, prog_smc_page, sizeof(prog_smc_page), NULL);
+    memcpy(vi.ram + 0x101000, f, sizeof(f));
+    memcpy(vj.ram + 0x101000, f, sizeof(f));
+    run_both("smc page");
+    assert_int_equal(vj.cpu->s.gpr[R_BX], 5);
+    assert_int_equal(vj.cpu->s.gpr[R_AX], 1);
+}
+
+/* DMA (a bulk write through the memory map) over translated code */
+static void test_dma(void **state)
+{
+    static const uint8_t p1[] = { 0xb8, 0x11, 0, 0, 0, 0xf4 };  /* mov eax */
+    static const uint8_t p2[] = { 0xb8, 0x22, 0, 0, 0, 0xf4 };
+    load_both(M32, p1, sizeof(p1), NULL);
+    run_both("dma 1");
+    assert_int_equal(vj.cpu->s.gpr[R_AX], 0x11);
+    struct vm *vms[2] = { &vi, &vj };
+    for (int k = 0; k < 2; k++) {
+        mem_rw(vms[k]->m.mem, CODE, (void *)p2, sizeof(p2), true);
+        vms[k]->cpu->s.rip = CODE;
+        vms[k]->cpu->s.halted = 0;
+    }
+    run_both("dma 2");
+    assert_int_equal(vj.cpu->s.gpr[R_AX], 0x22);
+}
+
+/* --- faults --- */
+
+static void idt_gate64(struct vm *vm, int vec, uint64_t handler)
+{
+    uint64_t lo = (handler & 0xffff) | (0x08ull << 16) |
+                  (0x8eull << 40) | ((handler >> 16) & 0xffff) << 48;
+    put64(vm, IDT + 16 * vec, lo);
+    put64(vm, IDT + 16 * vec + 8, handler >> 32);
+}
+
+/*
+ * bits 64             ; registers and memory change, then a #PF mid-block
+ *     mov rax, 1
+ *     add rbx, rax
+ *     mov [rsi], rbx
+ *     cmp rbx, 7
+ *     push rbx
+ *     mov rcx, [0x600000]     ; not mapped: #PF
+ *     mov rdx, 9
+ *     hlt
+ * handler (at 0x100800): hlt
+ */
+static const uint8_t prog_pf[] = {
+    0xb8, 0x01, 0x00, 0x00, 0x00, 0x48, 0x01, 0xc3, 0x48, 0x89, 0x1e, 0x48,
+    0x83, 0xfb, 0x07, 0x53, 0x48, 0x8b, 0x0c, 0x25, 0x00, 0x00, 0x60, 0x00,
+    0xba, 0x09, 0x00, 0x00, 0x00, 0xf4
+};
+
+static void test_page_fault(void **state)
+{
+    uint64_t g[16] = { 0 };
+    g[R_SI] = DATA;
+    g[R_BX] = 3;
+    load_both(M64, prog_pf, sizeof(prog_pf), g);
+    struct vm *vms[2] = { &vi, &vj };
+    for (int k = 0; k < 2; k++) {
+        put64(vms[k], PML4 + 0x2000 + 8 * 3, 0);   /* 6-8 MiB unmapped */
+        vms[k]->ram[0x100800] = 0xf4;
+        idt_gate64(vms[k], 14, 0x100800);
+        mmu_flush(vms[k]->cpu, true);
+    }
+    run_both("page fault");
+    assert_int_equal(vj.cpu->s.cr2, 0x600000);
+    assert_int_equal(vj.cpu->s.gpr[R_DX], 0);
+    assert_int_equal(vj.cpu->s.rip, 0x100801);
+    /* the frame: error code, then RIP of the faulting MOV */
+    uint64_t sp = vj.cpu->s.gpr[R_SP], rip;
+    memcpy(&rip, vj.ram + sp + 8, 8);
+    assert_int_equal(rip, CODE + 0x10);
+}
+
+/* --- interrupts --- */
+
+static int intr_count;
+static struct vcpu_link *test_link;
+
+static int fake_ack(void *ic)
+{
+    vcpu_link_set_intr(test_link, false);
+    intr_count++;
+    return 0x40;
+}
+
+static uint64_t fake_port_read(void *opaque, uint64_t off, unsigned size)
+{
+    return 0;
+}
+
+/* OUT to port 0x80 raises the interrupt line */
+static void fake_port_write(void *opaque, uint64_t off, uint64_t v, unsigned size)
+{
+    vcpu_link_set_intr(test_link, true);
+}
+
+static const struct io_ops port_ops = { .read = fake_port_read,
+                                        .write = fake_port_write };
+
+/*
+ * bits 64
+ *     mov ecx, 100000
+ *     xor ebx, ebx
+ *     sti
+ * l:  add rbx, 3
+ *     cmp ecx, 50000
+ *     jne .s
+ *     out 0x80, al            ; the device raises INTR in the middle
+ * .s: dec ecx
+ *     jnz l
+ *     hlt
+ * handler (0x100800): mov r8, rbx / mov r9, rcx / iretq
+ */
+static const uint8_t prog_intr[] = {
+    0xb9, 0xa0, 0x86, 0x01, 0x00, 0x31, 0xdb, 0xfb, 0x48, 0x83, 0xc3, 0x03,
+    0x81, 0xf9, 0x50, 0xc3, 0x00, 0x00, 0x75, 0x02, 0xe6, 0x80, 0xff, 0xc9,
+    0x75, 0xee, 0xf4
+};
+
+static void test_interrupt(void **state)
+{
+    static const uint8_t handler[] = { 0x49, 0x89, 0xd8, 0x49, 0x89, 0xc9,
+                                       0x48, 0xcf };
+    struct vm *vms[2] = { &vi, &vj };
+    uint64_t r8[2], r9[2];
+    for (int k = 0; k < 2; k++) {
+        struct vm *vm = vms[k];
+        load_both(M64, prog_intr, sizeof(prog_intr), NULL);
+        memcpy(vm->ram + 0x100800, handler, sizeof(handler));
+        idt_gate64(vm, 0x40, 0x100800);
+        test_link = vm->cpu->link;
+        test_link->ic = vm;
+        test_link->intr_ack = fake_ack;
+        port_bus_register(vm->m.io, 0x80, 1, "test", &port_ops, vm);
+        intr_count = 0;
+        vm_run(vm);
+        assert_int_equal(intr_count, 1);
+        assert_int_equal(vm->cpu->s.gpr[R_BX], 300000);
+        r8[k] = vm->cpu->s.gpr[R_R8];
+        r9[k] = vm->cpu->s.gpr[R_R9];
+        test_link->intr_ack = NULL;
+        port_bus_unregister(vm->m.io, 0x80);
+    }
+    /* taken right after the OUT, as the interpreter does */
+    assert_int_equal(r9[0], 50000);
+    assert_int_equal(r9[1], r9[0]);
+    assert_int_equal(r8[1], r8[0]);
+}
+
+/* --- address spaces --- */
+
+/*
+ * bits 32           ; two page directories map 0x400000 to different code
+ *     call 0x400000
+ *     mov ebx, eax
+ *     mov eax, 0x31000
+ *     mov cr3, eax
+ *     call 0x400000
+ *     hlt
+ */
+static const uint8_t prog_cr3[] = {
+    0xe8, 0xfb, 0xff, 0x2f, 0x00, 0x89, 0xc3, 0xb8, 0x00, 0x10, 0x03, 0x00,
+    0x0f, 0x22, 0xd8, 0xe8, 0xec, 0xff, 0x2f, 0x00, 0xf4
+};
+
+static void test_cr3_switch(void **state)
+{
+    static const uint8_t fa[] = { 0xb8, 0xaa, 0, 0, 0, 0xc3 };
+    static const uint8_t fb[] = { 0xb8, 0xbb, 0, 0, 0, 0xc3 };
+    load_both(M32, prog_cr3, sizeof(prog_cr3), NULL);
+    struct vm *vms[2] = { &vi, &vj };
+    for (int k = 0; k < 2; k++) {
+        struct vm *vm = vms[k];
+        /* PD at 0x30000 / 0x31000: 4 MiB pages; 0-4 MiB identity, and
+         * 4 MiB -> 4 MiB or -> 6 MiB... use 4 KiB tables for the code */
+        uint32_t pde0 = 0x83, pa = 0x32000 | 3, pb = 0x33000 | 3;
+        memcpy(vm->ram + 0x30000, &pde0, 4);
+        memcpy(vm->ram + 0x31000, &pde0, 4);
+        memcpy(vm->ram + 0x30004, &pa, 4);
+        memcpy(vm->ram + 0x31004, &pb, 4);
+        uint32_t pta = 0x500000 | 3, ptb = 0x501000 | 3;
+        memcpy(vm->ram + 0x32000, &pta, 4);
+        memcpy(vm->ram + 0x33000, &ptb, 4);
+        memcpy(vm->ram + 0x500000, fa, sizeof(fa));
+        memcpy(vm->ram + 0x501000, fb, sizeof(fb));
+        vm->cpu->s.cr3 = 0x30000;
+        vm->cpu->s.cr4 |= CR4_PSE;
+        vm->cpu->s.cr0 |= CR0_PG;
+        cpu_update_mode(vm->cpu);
+        mmu_flush(vm->cpu, true);
+    }
+    run_both("cr3 switch");
+    assert_int_equal(vj.cpu->s.gpr[R_BX], 0xaa);
+    assert_int_equal(vj.cpu->s.gpr[R_AX], 0xbb);
+}
+
+/* --- speed --- */
+
+/*
+ * bits 64             ; a CPU-bound loop: ALU, memory, a call
+ *     mov rsi, 0x200000
+ *     mov ecx, 3000000
+ *     xor eax, eax
+ * l:  mov rdx, rcx
+ *     and edx, 0xff
+ *     add rax, [rsi+rdx*8]
+ *     xor [rsi+rdx*8], rax
+ *     call f
+ *     dec ecx
+ *     jnz l
+ *     hlt
+ * f:  lea rax, [rax+rcx*2+1]
+ *     ret
+ */
+static const uint8_t prog_bench[] = {
+    0xbe, 0x00, 0x00, 0x20, 0x00, 0xb9, 0xc0, 0xc6, 0x2d, 0x00, 0x31, 0xc0,
+    0x48, 0x89, 0xca, 0x81, 0xe2, 0xff, 0x00, 0x00, 0x00, 0x48, 0x03, 0x04,
+    0xd6, 0x48, 0x31, 0x04, 0xd6, 0xe8, 0x05, 0x00, 0x00, 0x00, 0xff, 0xc9,
+    0x75, 0xe6, 0xf4, 0x48, 0x8d, 0x44, 0x48, 0x01, 0xc3
+};
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_speed(void **state)
+{
+    load_both(M64, prog_bench, sizeof(prog_bench), NULL);
+    double t0 = seconds();
+    vm_run(&vi);
+    double t1 = seconds();
+    vm_run(&vj);
+    double t2 = seconds();
+    compare("benchmark");
+    double n = (double)vj.cpu->icount;
+    if (getenv("TANDEM_JIT_BENCH"))
+        printf("benchmark: %.0f instructions; interp %.1f M/s, jit %.1f M/s, "
+               "ratio %.1f\n", n, n / (t1 - t0) / 1e6, n / (t2 - t1) / 1e6,
+               (t1 - t0) / (t2 - t1));
+    if (vi.cpu->icount != vj.cpu->icount)
+        fail_msg("icount interp %llu jit %llu",
+                 (unsigned long long)vi.cpu->icount,
+                 (unsigned long long)vj.cpu->icount);
+    assert_true(t2 - t1 < t1 - t0);   /* the JIT is faster */
+}
+
+int main(void)
+{
+    if (getenv("TANDEM_JIT_FALLBACK_ONLY"))
+        jit_native = false;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_loop32),
+        cmocka_unit_test(test_real_mode),
+        cmocka_unit_test(test_random64),
+        cmocka_unit_test(test_random32),
+        cmocka_unit_test(test_smc),
+        cmocka_unit_test(test_smc_page),
+        cmocka_unit_test(test_dma),
+        cmocka_unit_test(test_page_fault),
+        cmocka_unit_test(test_interrupt),
+        cmocka_unit_test(test_cr3_switch),
+        cmocka_unit_test(test_speed),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
