@@ -195,6 +195,15 @@ static void compare(const char *what)
         fail_msg("%s: rip interp %llx jit %llx", what,
                  (unsigned long long)a->s.rip, (unsigned long long)b->s.rip);
     if (cpu_get_rflags(a) != cpu_get_rflags(b))
+        printf("cc interp op %u size %u src %llx dst %llx res %llx fl %llx; "
+               "jit op %u size %u src %llx dst %llx res %llx fl %llx\n",
+               a->cc.op, a->cc.size, (unsigned long long)a->cc.src,
+               (unsigned long long)a->cc.dst, (unsigned long long)a->cc.res,
+               (unsigned long long)a->cc.flags, b->cc.op, b->cc.size,
+               (unsigned long long)b->cc.src, (unsigned long long)b->cc.dst,
+               (unsigned long long)b->cc.res,
+               (unsigned long long)b->cc.flags);
+    if (cpu_get_rflags(a) != cpu_get_rflags(b))
         fail_msg("%s: rflags interp %llx jit %llx", what,
                  (unsigned long long)cpu_get_rflags(a),
                  (unsigned long long)cpu_get_rflags(b));
