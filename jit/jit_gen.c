@@ -202,7 +202,7 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
 {
     static const int8_t ops[I_COUNT] = {
         [I_ADD] = EA_ADD, [I_OR] = EA_OR, [I_AND] = EA_AND, [I_SUB] = EA_SUB,
-        [I_XOR] = EA_XOR, [I_CMP] = EA_CMP, [I_TEST] = -1,
+        [I_XOR] = EA_XOR, [I_CMP] = EA_SUB, [I_TEST] = EA_AND,
     };
     const struct x86_insn *insn = &ir->insn;
     struct emit *e = &t->e;
@@ -211,11 +211,9 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
         gen_ea(t, insn);
     load_opnd(t, insn, 0, size, HR_R12);
     load_opnd(t, insn, 1, size, HR_R13);
+    /* CMP and TEST compute their result too: it goes into the record */
     emit_mov_rr(e, 8, HR_R14, HR_R12);
-    if (id == I_TEST)
-        emit_test_rr(e, size, HR_R14, HR_R13);
-    else
-        emit_alu_rr(e, (enum emit_alu)ops[id], size, HR_R14, HR_R13);
+    emit_alu_rr(e, (enum emit_alu)ops[id], size, HR_R14, HR_R13);
     bool arith = id == I_ADD || id == I_SUB || id == I_CMP;
     uint32_t op = id == I_ADD ? CC_OP_ADD : arith ? CC_OP_SUB : CC_OP_LOGIC;
     if (ir->keep_cc) {
