@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs every unit test program given on the command line, then every guest
-# test script tests/guest/*.sh (exit 0 pass, 77 skip with a reason on stdout,
-# anything else fail), and prints one summary line "N passed, N failed, N
-# skipped". Output of failing tests is shown in full; set VERBOSE=1 for all.
+# test script tests/guest/*.sh, on the default backend and again on the JIT
+# (exit 0 pass, 77 skip with a reason on stdout, anything else fail), and
+# prints one summary line "N passed, N failed, N skipped". Output of
+# failing tests is shown in full; set VERBOSE=1 for all.
 cd "$(dirname "$0")/.." || exit 1
 passed=0 failed=0 skipped=0 failures=""
 log=$(mktemp)
@@ -31,6 +32,11 @@ if [ -z "$UNIT_ONLY" ]; then
     for t in tests/guest/*.sh; do
         [ -f "$t" ] || continue
         run "$(basename "$t" .sh)" sh "$t"
+        # again on the JIT, unless the test names its backend (kvm_*)
+        case "$t" in
+        */kvm_*) ;;
+        *) run "$(basename "$t" .sh) (jit)" env TANDEM_TEST_ACCEL=jit sh "$t" ;;
+        esac
     done
 fi
 [ -n "$failures" ] && echo "failed:$failures"
