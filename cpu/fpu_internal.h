@@ -222,6 +222,11 @@ const struct sse_host_row *sse_host_find(unsigned map, unsigned opcode,
 void sse_host_call(struct cpu *cpu, const struct sse_host_row *row,
                    struct sse_io *io);
 
+/* the flags of an operation whose overflow or underflow is unmasked
+ * (cpu/sse_xm.c): in = the operands, flags = those of the masked run */
+uint32_t sse_xm_flags(const struct sse_host_row *row, const struct sse_io *in,
+                      uint32_t mxcsr, uint32_t flags);
+
 /* operand access and checks (cpu/sse_exec.c) */
 struct sse_ctx {
     struct cpu *cpu;

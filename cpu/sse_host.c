@@ -89,6 +89,7 @@ void sse_host_call(struct cpu *cpu, const struct sse_host_row *row,
                    struct sse_io *io)
 {
     uint32_t guest = io->mxcsr;
+    struct sse_io in = *io;
     bool ue_unmasked = !(guest & (MXCSR_UE << 7));
     /* FTZ applies only while UE is masked */
     io->mxcsr = (guest & ~(MXCSR_EXC | (ue_unmasked ? MXCSR_FTZ : 0))) |
@@ -103,5 +104,8 @@ void sse_host_call(struct cpu *cpu, const struct sse_host_row *row,
     if ((row->flags & (SF_F32 | SF_F64)) && ue_unmasked &&
         !(flags & MXCSR_UE) && denormal_result(row, io->a))
         flags |= MXCSR_UE;
+    uint32_t unmasked = flags & ~(guest >> 7) & MXCSR_EXC;
+    if ((unmasked & (MXCSR_UE | 0x08)) && !(unmasked & 7))
+        flags = sse_xm_flags(row, &in, guest, flags);
     sse_mxcsr_raise(cpu, flags);
 }
