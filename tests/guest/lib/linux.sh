@@ -48,9 +48,8 @@ send() { printf '%s\n' "$1" >&3; }
 
 # run_cmd COMMAND SECONDS: run COMMAND in the guest and wait for it to end;
 # its output (between the markers) is left in $CMD_OUT
-CMD_SEQ=0
 run_cmd() {
-    CMD_SEQ=$((CMD_SEQ + 1))
+    CMD_SEQ=$(date +%s%N)   # unique even from subshells
     send "echo CMD-BEGIN-$CMD_SEQ; $1; echo CMD-END-$CMD_SEQ"
     wait_for "CMD-END-$CMD_SEQ" "${2:-60}"
     CMD_OUT=$(tr -d '\r' <"$CONSOLE" | sed -n "/^CMD-BEGIN-$CMD_SEQ\$/,/^CMD-END-$CMD_SEQ\$/p" | sed '1d;$d')
