@@ -14,5 +14,5 @@ done
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "install-deps: installing$missing"
-$SUDO apt-get update -qq
+$SUDO apt-get update -qq || echo "install-deps: apt-get update had errors; trying with the lists it has" >&2
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
