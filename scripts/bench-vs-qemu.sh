@@ -12,6 +12,7 @@ TANDEM_EXTRA_PKGS=qemu-system-x86 sh scripts/install-deps.sh
 sh scripts/fetch-guests.sh amd64
 [ -f config.mk ] || ./configure
 make -j"$(nproc)" tandem >/dev/null
+TANDEM_ROOT=$(pwd)
 . tests/guest/lib/common.sh
 . tests/guest/lib/linux.sh
 BUSYBOX="$CACHE/initrd-amd64/bin/busybox"

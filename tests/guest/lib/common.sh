@@ -4,7 +4,7 @@
 # 0xE9, which tandem writes to stderr) or the serial port, and the exit
 # status set through isa-debug-exit.
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=${TANDEM_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}  # scripts elsewhere set it
 TANDEM="$ROOT/tandem"
 GUEST_BUILD="$ROOT/build/guest"
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/tandem

@@ -18,18 +18,20 @@ linux_start() {
     LOGERR="$GUEST_BUILD/linux-$arch-$$.stderr"
     rm -f "$IN"
     mkfifo "$IN"
+    exec 3<>"$IN"       # held open read-write: neither side blocks or sees EOF
     "$TANDEM" -accel "$ACCEL" -m 256 -nographic -kernel "$kernel" \
-        -initrd "$initrd" -append "console=ttyS0 panic=-1 $LINUX_APPEND" \
-        -no-reboot "$@" <"$IN" >"$CONSOLE" 2>"$LOGERR" &
+        -initrd "$initrd" -append "console=ttyS0 panic=-1 ${LINUX_APPEND:-}" \
+        -no-reboot "$@" <&3 >"$CONSOLE" 2>"$LOGERR" &
     TANDEM_PID=$!
-    exec 3>"$IN"        # keep the FIFO open for writing
     BOOT_START=$(date +%s)
 }
 
-# wait_for TEXT SECONDS: until the console shows TEXT (fixed string)
+# wait_for TEXT SECONDS [-x]: until the console shows TEXT (a fixed string;
+# with -x, as a whole line, so that the echo of a typed command does not
+# count)
 wait_for() {
     end=$(( $(date +%s) + $2 ))
-    while ! grep -qF "$1" "$CONSOLE" 2>/dev/null; do
+    while ! tr -d '\r' <"$CONSOLE" 2>/dev/null | grep -qF ${3:-} -- "$1"; do
         if ! kill -0 "$TANDEM_PID" 2>/dev/null; then
             tail -n 40 "$CONSOLE"; cat "$LOGERR"
             fail "tandem exited before '$1' appeared"
@@ -51,7 +53,7 @@ send() { printf '%s\n' "$1" >&3; }
 run_cmd() {
     CMD_SEQ=$(date +%s%N)   # unique even from subshells
     send "echo CMD-BEGIN-$CMD_SEQ; $1; echo CMD-END-$CMD_SEQ"
-    wait_for "CMD-END-$CMD_SEQ" "${2:-60}"
+    wait_for "CMD-END-$CMD_SEQ" "${2:-60}" -x
     CMD_OUT=$(tr -d '\r' <"$CONSOLE" | sed -n "/^CMD-BEGIN-$CMD_SEQ\$/,/^CMD-END-$CMD_SEQ\$/p" | sed '1d;$d')
 }
 
@@ -71,7 +73,8 @@ wait_exit() {
 # clocksource, calibration done, no complaints
 check_boot_log() {
     log=$(tr -d '\r' <"$CONSOLE")
-    for want in "ACPI: IOAPIC" "clocksource: Switched to clocksource"; do
+    for want in "IOAPIC[0]: apic_id" "ACPI: Using IOAPIC for interrupt routing" \
+        "clocksource: Switched to clocksource"; do
         echo "$log" | grep -qF "$want" || fail "boot log lacks '$want'"
     done
     for bad in "spurious" "lost ticks" "WARNING:" "Oops" "BUG:" "Call Trace" \
