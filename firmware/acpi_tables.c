@@ -138,8 +138,7 @@ static long build_fadt(struct builder *b, const struct acpi_config *c,
     /* WBINVD, PROC_C1, SLP_BUTTON (no sleep button), RESET_REG_SUP */
     gas_io(t + 116, 0xcf9, 8);        /* RESET_REG */
     t[128] = 0x06;                    /* RESET_VALUE: full reset */
-    put64(t + 132, (uint64_t)facs);   /* X_FIRMWARE_CTRL */
-    add_fixup(b->blob, (uint32_t)off + 132, 8, false);
+    /* X_FIRMWARE_CTRL stays 0: the spec allows only one FACS pointer */
     put64(t + 140, (uint64_t)dsdt);   /* X_DSDT */
     add_fixup(b->blob, (uint32_t)off + 140, 8, false);
     gas_io(t + 148, c->pm_base, 32);      /* X_PM1a_EVT_BLK */
