@@ -11,8 +11,9 @@ trap 'rm -f "$log"' EXIT
 run() { # name command...
     name=$1; shift
     start=$(date +%s)
-    "$@" >"$log" 2>&1
+    timeout -k 10 "${TEST_TIMEOUT:-900}" "$@" >"$log" 2>&1
     rc=$?
+    [ $rc -eq 124 ] && echo "(timed out after ${TEST_TIMEOUT:-900} s)" >>"$log"
     secs=$(( $(date +%s) - start ))
     if [ $rc -eq 0 ]; then
         passed=$((passed + 1)); echo "PASS $name (${secs}s)"
