@@ -378,6 +378,24 @@ static void test_mmio_and_a20(void **state)
     assert_int_equal(cpu_read_lin(cpu, 0x100010, 4, 0), 0x12345678);
 }
 
+static void test_alignment_check(void **state)
+{
+    (void)state;
+    struct cpu *cpu = &env.cpu;
+    cpu_write_cr(cpu, 0, CR0_PE | CR0_AM);
+    set_cpl(3);
+    cpu_read_lin(cpu, 0x1001, 4, 0);          /* AC clear: no check */
+    cpu_set_rflags(cpu, FL_FIXED1 | FL_AC);
+    assert_int_equal(CATCH(cpu_read_lin(cpu, 0x1001, 4, 0)), EXC_AC);
+    assert_int_equal(cpu->s.exception_error, 0);
+    assert_int_equal(CATCH(cpu_write_lin(cpu, 0x1002, 0, 4, 0)), EXC_AC);
+    cpu_read_lin(cpu, 0x1004, 4, 0);
+    cpu_read_lin(cpu, 0x1001, 1, 0);
+    cpu_read_lin(cpu, 0x1001, 4, ACC_SUPER);  /* implicit: never checked */
+    set_cpl(0);
+    cpu_read_lin(cpu, 0x1001, 4, 0);          /* ring 0: never checked */
+}
+
 static bool code_page_5000(struct cpu *cpu, uint64_t gpa_page)
 {
     (void)cpu;
@@ -443,6 +461,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_page_crossing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmio_and_a20, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alignment_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_write_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_change_flushes_all, setup,
                                         teardown),
