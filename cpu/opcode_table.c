@@ -165,6 +165,8 @@ static struct x86_opcode opcode_rows[] = {
     G2(0x00, 4, MOD_ANY, -1, VERR, "Ew", 0, FEAT_NONE), G2(0x00, 5, MOD_ANY, -1, VERW, "Ew", 0, FEAT_NONE),
     G2(0x01, 0, MOD_MEM, -1, SGDT, "Ms", 0, FEAT_NONE), G2(0x01, 1, MOD_MEM, -1, SIDT, "Ms", 0, FEAT_NONE),
     G2(0x01, 2, MOD_MEM, -1, LGDT, "Ms", 0, FEAT_NONE), G2(0x01, 3, MOD_MEM, -1, LIDT, "Ms", 0, FEAT_NONE),
+    ROW(MAP_0F, 0x01, PFX_NP, 2, MOD_REG, 0, XGETBV, "", 0, FEAT_XSAVE, EXEC_SSE),
+    ROW(MAP_0F, 0x01, PFX_NP, 2, MOD_REG, 1, XSETBV, "", 0, FEAT_XSAVE, EXEC_SSE),
     G2(0x01, 4, MOD_ANY, -1, SMSW, "Ev", 0, FEAT_NONE), G2(0x01, 6, MOD_ANY, -1, LMSW, "Ew", 0, FEAT_NONE),
     G2(0x01, 7, MOD_MEM, -1, INVLPG, "Mb", 0, FEAT_NONE),
     G2(0x01, 7, MOD_REG, 0, SWAPGS, "", O64, FEAT_NONE),

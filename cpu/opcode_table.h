@@ -38,6 +38,7 @@
     X(PREFETCH) X(PREFETCHW) X(CLFLUSH) X(LFENCE) X(MFENCE) X(SFENCE)      \
     /* x87 (D8-DF) and its state instructions */                             \
     X(X87) X(FWAIT) X(FXSAVE) X(FXRSTOR) X(XSAVE) X(XRSTOR) X(XSAVEOPT)     \
+    X(XGETBV) X(XSETBV)                                                       \
     X(LDMXCSR) X(STMXCSR)                                                     \
     /* MMX, SSE .. SSE4.2 */                                                  \
     X(MOVUPS) X(MOVUPD) X(MOVSS) X(MOVSD) X(MOVLPS) X(MOVHLPS) X(MOVLPD)    \

@@ -211,6 +211,12 @@ static void test_sse_rows(void **state)
     assert_int_equal(in.op->id, I_TZCNT);
     assert_int_equal(decode(&in, "f3 0f bd c1", 4), 4);
     assert_int_equal(in.op->id, I_LZCNT);
+    assert_int_equal(decode(&in, "0f 01 d0", 4), 3);
+    assert_int_equal(in.op->id, I_XGETBV);
+    assert_int_equal(in.op->exec, EXEC_SSE);
+    assert_int_equal(decode(&in, "0f 01 d1", 8), 3);
+    assert_int_equal(in.op->id, I_XSETBV);
+    assert_int_equal(decode(&in, "66 0f 01 d1", 4), -1);
     assert_int_equal(decode(&in, "d9 c0", 4), 2);
     assert_int_equal(in.op->exec, EXEC_FPU);
     assert_int_equal(decode(&in, "f3 0f fc c1", 4), -1);
