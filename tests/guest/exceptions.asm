@@ -1,0 +1,447 @@
+; Each processor exception raised on purpose, with its vector, error code
+; and saved state (EIP, CS, CR2, registers) checked in the handler of
+; pm32.inc: #DE, #DB (TF single step, INT1), #BP, #OF, #BR, #UD, #NM, #TS,
+; #NP, #SS, #GP with selector error codes, #PF with CR2 and the P/W/U/I
+; bits under PAE paging with NX, #AC in ring 3, #MF with CR0.NE, #XM with
+; CR4.OSXMMEXCPT, and a double fault from a #GP whose gate is not present.
+; A Multiboot kernel; prints "step ok: NAME" per exception, then PASS.
+%include "pm32.inc"
+
+PDPT     equ 0x20000
+PD       equ 0x21000
+PT       equ 0x22000
+TP_NP    equ 0x1f0000           ; not present
+TP_RO    equ 0x1f1000           ; present, read-only, supervisor
+TP_NX    equ 0x1f2000           ; present, user, no-execute
+SEL_TSS_SHORT equ 0x30          ; TSS descriptor with a limit below 0x67
+SEL_NP_DATA   equ 0x38          ; data segment, not present
+SEL_NP_STACK  equ 0x40          ; writable data segment, not present
+SEL_U_SMALL   equ 0x4b          ; ring 3 data, limit 0xfff (RPL 3)
+
+; DESC selector, low dword, high dword: write a GDT descriptor
+%macro DESC 3
+    mov dword [gdt + (%1 & ~7)], %2
+    mov dword [gdt + (%1 & ~7) + 4], %3
+%endmacro
+
+; ring 3 code starts with its data segments (IRET nulled the ring 0 ones)
+%macro USER_SEGS 0
+    mov ax, U_DS
+    mov ds, ax
+    mov es, ax
+%endmacro
+
+main:
+    call setup_paging
+    DESC SEL_TSS_SHORT, 0x10000060, 0x00008900
+    DESC SEL_NP_DATA, 0x0000ffff, 0x00cf1200
+    DESC SEL_NP_STACK, 0x0000ffff, 0x00cf1200
+    DESC SEL_U_SMALL, 0x00000fff, 0x0040f200
+
+    ; #DE: DIV by zero is a fault at the DIV, registers unchanged
+    mov eax, 0x1234
+    xor edx, edx
+    xor ecx, ecx
+    EXPECT 0, .de
+.de_insn:
+    div ecx
+    NOFAULT "#DE"
+.de:
+    CHECK [fault_eip], .de_insn, "#DE eip"
+    CHECK [fault_cs], K_CS, "#DE cs"
+    CHECK [fault_eax], 0x1234, "#DE eax"
+    STEP "#DE"
+
+    ; #DB: TF set by POPFD traps after the next instruction, DR6.BS
+    xor eax, eax
+    mov dr6, eax
+    EXPECT 1, .db_tf
+    pushfd
+    or dword [esp], 0x100
+    popfd
+    nop
+.db_after:
+    NOFAULT "#DB single step"
+.db_tf:
+    CHECK [fault_eip], .db_after, "#DB TF eip"
+    mov eax, [fault_efl]
+    and eax, 0x100
+    CHECK eax, 0x100, "#DB saved TF"
+    mov eax, dr6
+    and eax, 0x4000
+    CHECK eax, 0x4000, "#DB DR6.BS"
+    ; INT1 (ICEBP, F1) is a trap after the instruction
+    EXPECT 1, .db_int1
+    db 0xf1
+.int1_after:
+    NOFAULT "INT1"
+.db_int1:
+    CHECK [fault_eip], .int1_after, "INT1 eip"
+    STEP "#DB"
+
+    ; #BP: INT3 is a trap, EIP after the CC byte
+    EXPECT 3, .bp
+    int3
+.bp_after:
+    NOFAULT "#BP"
+.bp:
+    CHECK [fault_eip], .bp_after, "#BP eip"
+    CHECK [fault_err], 0, "#BP no error code"
+    STEP "#BP"
+
+    ; #OF: INTO with OF set traps after INTO; with OF clear it does nothing
+    mov al, 1
+    add al, 1
+    into
+    mov al, 0x7f
+    EXPECT 4, .of
+    add al, 1
+    into
+.of_after:
+    NOFAULT "#OF"
+.of:
+    CHECK [fault_eip], .of_after, "#OF eip"
+    STEP "#OF"
+
+    ; #BR: BOUND with an index above the upper bound is a fault at BOUND
+    mov eax, 10
+    bound eax, [bounds]         ; inside: no fault
+    mov eax, 21
+    EXPECT 5, .br
+.br_insn:
+    bound eax, [bounds]
+    NOFAULT "#BR"
+.br:
+    CHECK [fault_eip], .br_insn, "#BR eip"
+    CHECK [fault_eax], 21, "#BR eax"
+    STEP "#BR"
+
+    ; #UD: UD2, LOCK on NOP, LOCK on a register destination
+    EXPECT 6, .ud1
+.ud_insn1:
+    ud2
+    NOFAULT "UD2"
+.ud1:
+    CHECK [fault_eip], .ud_insn1, "UD2 eip"
+    EXPECT 6, .ud2
+.ud_insn2:
+    db 0xf0, 0x90               ; lock nop
+    NOFAULT "LOCK NOP"
+.ud2:
+    CHECK [fault_eip], .ud_insn2, "LOCK NOP eip"
+    EXPECT 6, .ud3
+.ud_insn3:
+    db 0xf0, 0x01, 0xd8         ; lock add eax, ebx
+    NOFAULT "LOCK ADD reg"
+.ud3:
+    CHECK [fault_eip], .ud_insn3, "LOCK ADD reg eip"
+    STEP "#UD"
+
+    ; #NM: CR0.TS and an x87 instruction
+    mov eax, cr0
+    or eax, 8
+    mov cr0, eax
+    EXPECT 7, .nm
+.nm_insn:
+    fld1
+    NOFAULT "#NM"
+.nm:
+    CHECK [fault_eip], .nm_insn, "#NM eip"
+    clts
+    fld1                        ; fine again
+    fstp st0
+    STEP "#NM"
+
+    ; #TS: a task switch to a TSS whose limit is below 0x67
+    EXPECT 10, .ts
+.ts_insn:
+    jmp SEL_TSS_SHORT:0
+    NOFAULT "#TS"
+.ts:
+    CHECK [fault_err], SEL_TSS_SHORT, "#TS error code"
+    CHECK [fault_eip], .ts_insn, "#TS eip"
+    str ax
+    movzx eax, ax
+    CHECK eax, TSS_SEL, "task register after #TS"
+    STEP "#TS"
+
+    ; #NP: DS := a not-present segment; INT through a not-present gate
+    mov bx, SEL_NP_DATA
+    EXPECT 11, .np1
+.np_insn:
+    mov ds, bx
+    NOFAULT "#NP segment"
+.np1:
+    CHECK [fault_err], SEL_NP_DATA, "#NP segment error code"
+    CHECK [fault_eip], .np_insn, "#NP eip"
+    mov byte [idt + 0x40 * 8 + 5], 0x0e     ; not present, DPL 0
+    EXPECT 11, .np2
+    int 0x40
+    NOFAULT "#NP gate"
+.np2:
+    CHECK [fault_err], 0x40 * 8 + 2, "#NP gate error code (IDT bit)"
+    STEP "#NP"
+
+    ; #SS: SS := a not-present segment
+    mov bx, SEL_NP_STACK
+    EXPECT 12, .ss1
+    mov ss, bx
+    NOFAULT "#SS load"
+.ss1:
+    CHECK [fault_err], SEL_NP_STACK, "#SS load error code"
+    ; a push below a stack segment's limit, in ring 3 (the handler gets
+    ; the ring 0 stack): #SS(0)
+    EXPECT 12, .ss2
+    TO_RING3 .ss_user
+.ss_user:
+    USER_SEGS
+    mov ax, SEL_U_SMALL
+    mov ss, ax
+    mov esp, 0x1002
+.ss_push:
+    push eax
+    NOFAULT "#SS limit"
+.ss2:
+    CHECK [fault_err], 0, "#SS limit error code"
+    CHECK [fault_eip], .ss_push, "#SS limit eip"
+    CHECK [fault_ss], SEL_U_SMALL, "#SS limit saved ss"
+    CHECK [fault_esp], 0x1002, "#SS limit saved esp"
+    CHECK [fault_cs], U_CS, "#SS limit saved cs"
+    STEP "#SS"
+
+    ; #GP: a selector past the GDT limit, a system descriptor as data, a
+    ; DPL 0 segment from ring 3 (error code without the RPL), a write to
+    ; a code segment, a privileged instruction in ring 3
+    mov bx, 0x1000
+    EXPECT 13, .gp1
+    mov ds, bx
+    NOFAULT "#GP limit"
+.gp1:
+    CHECK [fault_err], 0x1000, "#GP past the GDT limit"
+    mov bx, TSS_SEL
+    EXPECT 13, .gp2
+    mov es, bx
+    NOFAULT "#GP system descriptor"
+.gp2:
+    CHECK [fault_err], TSS_SEL, "#GP system descriptor"
+    EXPECT 13, .gp3
+.gp_insn3:
+    mov [cs:bounds], eax
+    NOFAULT "#GP code write"
+.gp3:
+    CHECK [fault_err], 0, "#GP code write"
+    CHECK [fault_eip], .gp_insn3, "#GP code write eip"
+    EXPECT 13, .gp4
+    TO_RING3 .gp_user
+.gp_user:
+    USER_SEGS
+    mov ax, K_DS | 3
+    mov fs, ax
+    NOFAULT "#GP DPL"
+.gp4:
+    CHECK [fault_err], K_DS, "#GP DPL 0 from ring 3"
+    CHECK [fault_cs], U_CS, "#GP DPL saved cs"
+    EXPECT 13, .gp5
+    TO_RING3 .gp_user2
+.gp_user2:
+    USER_SEGS
+.gp_hlt:
+    hlt
+    NOFAULT "#GP HLT"
+.gp5:
+    CHECK [fault_err], 0, "#GP HLT in ring 3"
+    CHECK [fault_eip], .gp_hlt, "#GP HLT eip"
+    STEP "#GP"
+
+    ; #PF: not-present read and write, supervisor write to a read-only page
+    ; (CR0.WP), user read and write of a supervisor page, NX fetch
+    EXPECT 14, .pf1
+    mov eax, [TP_NP + 0x10]
+    NOFAULT "#PF read"
+.pf1:
+    CHECK [fault_err], 0, "#PF not-present read"
+    CHECK [fault_cr2], TP_NP + 0x10, "#PF read cr2"
+    EXPECT 14, .pf2
+.pf_insn2:
+    mov [TP_NP + 0x24], eax
+    NOFAULT "#PF write"
+.pf2:
+    CHECK [fault_err], 2, "#PF not-present write"
+    CHECK [fault_cr2], TP_NP + 0x24, "#PF write cr2"
+    CHECK [fault_eip], .pf_insn2, "#PF write eip"
+    mov eax, [TP_RO]            ; supervisor read of the page works
+    EXPECT 14, .pf3
+    mov dword [TP_RO + 8], 1
+    NOFAULT "#PF WP"
+.pf3:
+    CHECK [fault_err], 3, "#PF supervisor write with WP"
+    CHECK [fault_cr2], TP_RO + 8, "#PF WP cr2"
+    EXPECT 14, .pf4
+    TO_RING3 .pf_user
+.pf_user:
+    USER_SEGS
+    mov eax, [TP_RO + 0x30]
+    NOFAULT "#PF user read"
+.pf4:
+    CHECK [fault_err], 5, "#PF user read of a supervisor page"
+    CHECK [fault_cr2], TP_RO + 0x30, "#PF user cr2"
+    EXPECT 14, .pf5
+    TO_RING3 .pf_user2
+.pf_user2:
+    USER_SEGS
+    mov dword [TP_NP], 0
+    NOFAULT "#PF user write"
+.pf5:
+    CHECK [fault_err], 6, "#PF user write, not present"
+    EXPECT 14, .pf6
+    call TP_NX
+    NOFAULT "#PF NX"
+.pf6:
+    CHECK [fault_err], 0x11, "#PF NX fetch"
+    CHECK [fault_cr2], TP_NX, "#PF NX cr2"
+    CHECK [fault_eip], TP_NX, "#PF NX eip"
+    STEP "#PF"
+
+    ; #AC: CR0.AM, EFLAGS.AC and a misaligned access in ring 3
+    mov eax, cr0
+    or eax, 1 << 18
+    mov cr0, eax
+    mov eax, [bounds + 1]       ; ring 0: no check
+    EXPECT 17, .ac
+    TO_RING3 .ac_user
+.ac_user:
+    USER_SEGS
+    mov eax, [bounds + 1]       ; AC still clear: no check
+    pushfd
+    or dword [esp], 1 << 18
+    popfd
+.ac_insn:
+    mov eax, [bounds + 1]
+    NOFAULT "#AC"
+.ac:
+    CHECK [fault_err], 0, "#AC error code"
+    CHECK [fault_eip], .ac_insn, "#AC eip"
+    mov eax, cr0
+    and eax, ~(1 << 18)
+    mov cr0, eax
+    STEP "#AC"
+
+    ; #MF: an unmasked zero divide is reported at the next waiting x87
+    ; instruction when CR0.NE is set
+    mov eax, cr0
+    or eax, 0x20                ; NE
+    mov cr0, eax
+    fninit
+    fldcw [fcw_zm_clear]
+    fld1
+    fldz
+    fdivp st1, st0              ; sets ZE and ES, no fault yet
+    EXPECT 16, .mf
+.mf_insn:
+    fwait
+    NOFAULT "#MF"
+.mf:
+    CHECK [fault_eip], .mf_insn, "#MF eip"
+    fnstsw ax
+    and eax, 0x84
+    CHECK eax, 0x84, "#MF status ZE|ES"
+    fninit
+    STEP "#MF"
+
+    ; #XM: an unmasked SSE zero divide with CR4.OSXMMEXCPT; #UD without it
+    mov eax, cr4
+    or eax, 0x600               ; OSFXSR, OSXMMEXCPT
+    mov cr4, eax
+    ldmxcsr [mxcsr_zm_clear]
+    movss xmm0, [one]
+    xorps xmm1, xmm1
+    EXPECT 19, .xm
+.xm_insn:
+    divss xmm0, xmm1
+    NOFAULT "#XM"
+.xm:
+    CHECK [fault_eip], .xm_insn, "#XM eip"
+    stmxcsr [mxcsr_out]
+    mov eax, [mxcsr_out]
+    and eax, 4
+    CHECK eax, 4, "#XM MXCSR.ZE"
+    ldmxcsr [mxcsr_zm_clear]
+    mov eax, cr4
+    and eax, ~0x400
+    mov cr4, eax
+    EXPECT 6, .xm_ud
+    divss xmm0, xmm1
+    NOFAULT "#XM without OSXMMEXCPT"
+.xm_ud:
+    ldmxcsr [mxcsr_default]
+    STEP "#XM"
+
+    ; #DF: #GP through a not-present gate raises #NP while delivering it
+    mov byte [idt + 13 * 8 + 5], 0x0e
+    mov bx, 0x1000
+    EXPECT 8, .df
+    mov ds, bx
+    NOFAULT "#DF"
+.df:
+    CHECK [fault_err], 0, "#DF error code"
+    mov byte [idt + 13 * 8 + 5], 0x8e
+    STEP "#DF"
+
+    PRINT "PASS"
+    NEWLINE
+    PASS
+
+; PAE paging with NX: identity map of the first 32 MiB, 4 KiB pages in
+; the first 2 MiB (user, writable) except the three test pages
+setup_paging:
+    mov edi, PDPT
+    xor eax, eax
+    mov ecx, 0x3000 / 4
+    rep stosd
+    mov dword [PDPT], PD | 1
+    mov dword [PD], PT | 7
+    mov ecx, 1
+.pde:
+    mov eax, ecx
+    shl eax, 21
+    or eax, 0x87
+    mov [PD + ecx * 8], eax
+    inc ecx
+    cmp ecx, 16
+    jne .pde
+    xor ecx, ecx
+.pte:
+    mov eax, ecx
+    shl eax, 12
+    or eax, 7
+    mov [PT + ecx * 8], eax
+    inc ecx
+    cmp ecx, 512
+    jne .pte
+    mov dword [PT + (TP_NP >> 12) * 8], 0
+    mov dword [PT + (TP_RO >> 12) * 8], TP_RO | 1
+    mov dword [PT + (TP_NX >> 12) * 8 + 4], 0x80000000
+    mov byte [TP_NX], 0xc3      ; ret
+    mov ecx, 0xc0000080
+    rdmsr
+    or eax, 0x800               ; NXE
+    wrmsr
+    mov eax, cr4
+    or eax, 0x20                ; PAE
+    mov cr4, eax
+    mov eax, PDPT
+    mov cr3, eax
+    mov eax, cr0
+    or eax, 0x80010000          ; PG, WP
+    mov cr0, eax
+    ret
+
+align 8
+bounds:         dd 0, 20
+one:            dd 1.0
+fcw_zm_clear:   dw 0x037b
+align 4
+mxcsr_zm_clear: dd 0x1d80
+mxcsr_default:  dd 0x1f80
+mxcsr_out:      dd 0
+image_end:
