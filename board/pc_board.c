@@ -155,6 +155,12 @@ void board_reset(struct machine *m)
     pc_firmware_reset(m, b);
 }
 
+void board_power_button(struct machine *m)
+{
+    struct pc_board *b = m->board;
+    acpi_pm_power_button(&b->pm);
+}
+
 void board_poll(struct machine *m)
 {
     struct pc_board *b = m->board;

@@ -6,6 +6,7 @@
 #define VM_ACCEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct x86_state; /* cpu/x86_state.h */
@@ -54,6 +55,9 @@ struct cpu_backend_ops {
  * words are its version and size (defined in cpu/, which owns the struct) */
 extern const uint32_t accel_cpu_state_size, accel_cpu_state_version;
 #define ACCEL_CPU_STATE_ALIGN 64
+/* The registers of such a state as text, QEMU "info registers" style;
+ * returns the length written (truncated to fit len) */
+size_t accel_cpu_state_format(const void *state, char *buf, size_t len);
 
 void accel_register(const struct cpu_backend_ops *ops);
 const struct cpu_backend_ops *accel_find(const char *name);

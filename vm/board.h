@@ -13,5 +13,7 @@ int board_init(struct machine *m);
 void board_reset(struct machine *m);
 /* Called by the main loop about every millisecond to poll host input */
 void board_poll(struct machine *m);
+/* The ACPI power button was pressed (monitor system_powerdown) */
+void board_power_button(struct machine *m);
 
 #endif

@@ -1,6 +1,7 @@
-/* Host character backends (stdio, file, none) for the serial ports: output
- * written straight to the host fd, input read without blocking into a small
- * buffer that chardev_poll hands to the device. The stdio backend owns the
+/* Host character backends (stdio, file, Unix socket server, none) for the
+ * serial ports and the monitor: output written straight to the host fd,
+ * input read without blocking into a small buffer that chardev_poll hands
+ * to the active frontend. The stdio backend owns the
  * terminal settings: raw mode while tandem runs, restored at exit, on close
  * and on the fatal signals. */
 #include "vm/chardev.h"
@@ -11,6 +12,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -20,7 +24,7 @@
 #define CHARDEV_INBUF 256
 #define CHARDEV_ESCAPE 0x01 /* Ctrl-A */
 
-enum chardev_kind { CHARDEV_NONE, CHARDEV_STDIO, CHARDEV_FILE };
+enum chardev_kind { CHARDEV_NONE, CHARDEV_STDIO, CHARDEV_FILE, CHARDEV_SOCKET };
 
 struct chardev {
     enum chardev_kind kind;
@@ -31,9 +35,13 @@ struct chardev {
     bool out_failed;
     uint8_t in[CHARDEV_INBUF];  /* host input not yet taken */
     size_t in_head, in_count;
-    struct chardev_frontend fe;
-    bool has_fe;
+    struct chardev_frontend fe[2]; /* [1]: the mux's second frontend */
+    int nfe, active;
+    int listen_fd;              /* socket: the listening socket */
+    char *sock_path;            /* socket: unlinked on close */
 };
+
+static struct chardev *stdio_chardev;
 
 /* The terminal state belongs to the process, so it is kept here, not in the
  * chardev: the signal handler and atexit need to reach it. */
@@ -116,6 +124,74 @@ static int stdio_make_raw(void)
     return 0;
 }
 
+/* "PATH,server[=on][,nowait|,wait=off]": listen on PATH */
+static int socket_open(struct chardev *cd, const char *spec)
+{
+    size_t plen = strcspn(spec, ",");
+    bool server = false, wait = true;
+    for (const char *p = spec + plen; *p == ',';) {
+        p++;
+        size_t n = strcspn(p, ",");
+        if ((n == 6 && !strncmp(p, "server", 6)) || (n == 9 && !strncmp(p, "server=on", 9)))
+            server = true;
+        else if ((n == 6 && !strncmp(p, "nowait", 6)) || (n == 8 && !strncmp(p, "wait=off", 8)))
+            wait = false;
+        else {
+            error_report("unix:%s: unknown option '%.*s' (server, nowait)", spec, (int)n, p);
+            return -EINVAL;
+        }
+        p += n;
+    }
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (plen == 0 || plen >= sizeof(sa.sun_path) || !server) {
+        error_report("unix:%s: expected unix:PATH,server[,nowait] with a path "
+                     "of 1 to %zu bytes", spec, sizeof(sa.sun_path) - 1);
+        return -EINVAL;
+    }
+    memcpy(sa.sun_path, spec, plen);
+    struct stat st;
+    if (stat(sa.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(sa.sun_path); /* a stale socket of an earlier run */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        listen(fd, 1) != 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        error_report("unix:%s: cannot listen: %s", sa.sun_path, strerror(err));
+        return -err;
+    }
+    cd->listen_fd = fd;
+    cd->sock_path = strdup(sa.sun_path);
+    if (wait) {
+        fprintf(stderr, "tandem: waiting for a connection on %s\n", sa.sun_path);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR)
+            ;
+    }
+    return 0;
+}
+
+/* Socket: take a waiting client if there is none */
+static void socket_accept(struct chardev *cd)
+{
+    if (cd->in_fd >= 0)
+        return;
+    int fd = accept(cd->listen_fd, NULL, NULL);
+    if (fd < 0)
+        return;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    cd->in_fd = cd->out_fd = fd;
+}
+
+static void socket_drop_client(struct chardev *cd)
+{
+    if (cd->in_fd >= 0)
+        close(cd->in_fd);
+    cd->in_fd = cd->out_fd = -1;
+}
+
 int chardev_open(struct chardev **out, const char *spec)
 {
     struct chardev *cd;
@@ -146,9 +222,11 @@ int chardev_open(struct chardev **out, const char *spec)
             return -err;
         }
         kind = CHARDEV_FILE;
+    } else if (strncmp(spec, "unix:", 5) == 0) {
+        kind = CHARDEV_SOCKET;
     } else {
-        error_report("serial: unknown backend '%s' (use stdio, file:PATH or "
-                     "none)", spec);
+        error_report("chardev: unknown backend '%s' (use stdio, file:PATH, "
+                     "unix:PATH,server,nowait or none)", spec);
         return -EINVAL;
     }
 
@@ -162,6 +240,14 @@ int chardev_open(struct chardev **out, const char *spec)
     cd->kind = kind;
     cd->in_fd = -1;
     cd->out_fd = fd;
+    cd->listen_fd = -1;
+    if (kind == CHARDEV_SOCKET) {
+        int err = socket_open(cd, spec + 5);
+        if (err) {
+            free(cd);
+            return err;
+        }
+    }
     if (kind == CHARDEV_STDIO) {
         cd->in_fd = STDIN_FILENO;
         cd->out_fd = STDOUT_FILENO;
@@ -176,6 +262,7 @@ int chardev_open(struct chardev **out, const char *spec)
             cd->escapes = true;
         }
         stdio_in_use = true;
+        stdio_chardev = cd;
     }
     *out = cd;
     return 0;
@@ -189,18 +276,28 @@ void chardev_close(struct chardev *cd)
         stdio_restore_tty();
         stdio_remove_signal_handlers();
         stdio_in_use = false;
+        stdio_chardev = NULL;
     } else if (cd->kind == CHARDEV_FILE) {
         close(cd->out_fd);
+    } else if (cd->kind == CHARDEV_SOCKET) {
+        socket_drop_client(cd);
+        close(cd->listen_fd);
+        unlink(cd->sock_path);
+        free(cd->sock_path);
     }
     free(cd);
 }
 
 void chardev_write(struct chardev *cd, const uint8_t *buf, size_t len)
 {
+    if (cd->kind == CHARDEV_SOCKET)
+        socket_accept(cd);
     if (cd->out_fd < 0 || cd->out_failed)
         return;
     while (len > 0) {
-        ssize_t n = write(cd->out_fd, buf, len);
+        ssize_t n = cd->kind == CHARDEV_SOCKET
+                        ? send(cd->out_fd, buf, len, MSG_NOSIGNAL)
+                        : write(cd->out_fd, buf, len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -208,6 +305,10 @@ void chardev_write(struct chardev *cd, const uint8_t *buf, size_t len)
                 struct pollfd p = {.fd = cd->out_fd, .events = POLLOUT};
                 poll(&p, 1, -1);
                 continue;
+            }
+            if (cd->kind == CHARDEV_SOCKET) { /* the client went away */
+                socket_drop_client(cd);
+                return;
             }
             error_report("serial: host write failed: %s; dropping output",
                          strerror(errno));
@@ -232,7 +333,39 @@ static void chardev_escape_help(struct chardev *cd)
         "C-a x    exit tandem\r\n"
         "C-a b    send break\r\n"
         "C-a C-a  send C-a\r\n";
+    static const char mux_help[] =
+        "C-a c    switch between console and monitor\r\n";
     chardev_write(cd, (const uint8_t *)help, sizeof(help) - 1);
+    if (cd->nfe == 2)
+        chardev_write(cd, (const uint8_t *)mux_help, sizeof(mux_help) - 1);
+}
+
+/* Take up to len buffered bytes (no host read) */
+static size_t chardev_take(struct chardev *cd, uint8_t *buf, size_t len)
+{
+    size_t n = 0;
+    while (n < len && cd->in_count > 0) {
+        buf[n++] = cd->in[cd->in_head];
+        cd->in_head = (cd->in_head + 1) % CHARDEV_INBUF;
+        cd->in_count--;
+    }
+    return n;
+}
+
+/* Hand buffered bytes to the active frontend as far as it takes them */
+static void chardev_deliver(struct chardev *cd)
+{
+    const struct chardev_frontend *fe = &cd->fe[cd->active];
+    if (cd->nfe == 0)
+        return;
+    while (cd->in_count > 0) {
+        uint8_t buf[CHARDEV_INBUF];
+        size_t room = fe->can_receive(fe->opaque);
+        size_t n = chardev_take(cd, buf, room < sizeof(buf) ? room : sizeof(buf));
+        if (n == 0)
+            break;
+        fe->receive(fe->opaque, buf, n);
+    }
 }
 
 /* One byte typed on the terminal: Ctrl-A commands or plain input */
@@ -263,6 +396,15 @@ static void chardev_input_byte(struct chardev *cd, uint8_t c)
     case 'h': case 'H': case '?':
         chardev_escape_help(cd);
         break;
+    case 'c': case 'C':
+        if (cd->nfe == 2) {
+            /* what was typed before goes to the old side (or is lost
+             * there, as an overrun), what follows to the other */
+            chardev_deliver(cd);
+            cd->in_count = 0;
+            cd->active ^= 1;
+        }
+        break;
     default:
         break; /* unknown escape: both keys are dropped */
     }
@@ -276,56 +418,63 @@ static void chardev_fill(struct chardev *cd)
     struct pollfd p = {.fd = cd->in_fd, .events = POLLIN};
     ssize_t n;
 
+    if (cd->kind == CHARDEV_SOCKET)
+        socket_accept(cd);
     if (cd->in_fd < 0 || room == 0)
         return;
     if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
         return;
     n = read(cd->in_fd, tmp, room);
     if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
-        cd->in_fd = -1; /* end of input: stop watching it */
+        if (cd->kind == CHARDEV_SOCKET)
+            socket_drop_client(cd); /* listen for the next client */
+        else
+            cd->in_fd = -1; /* end of input: stop watching it */
         return;
     }
+    if (n < 0)
+        return;
     for (ssize_t i = 0; i < n; i++)
         chardev_input_byte(cd, tmp[i]);
 }
 
 size_t chardev_read(struct chardev *cd, uint8_t *buf, size_t len)
 {
-    size_t n = 0;
     chardev_fill(cd);
-    while (n < len && cd->in_count > 0) {
-        buf[n++] = cd->in[cd->in_head];
-        cd->in_head = (cd->in_head + 1) % CHARDEV_INBUF;
-        cd->in_count--;
-    }
-    return n;
+    return chardev_take(cd, buf, len);
 }
 
 void chardev_set_frontend(struct chardev *cd, const struct chardev_frontend *fe)
 {
-    cd->fe = *fe;
-    cd->has_fe = true;
+    cd->fe[0] = *fe;
+    if (cd->nfe == 0)
+        cd->nfe = 1;
+}
+
+int chardev_add_mux_frontend(struct chardev *cd,
+                             const struct chardev_frontend *fe)
+{
+    if (cd->nfe == 2)
+        return -EBUSY;
+    cd->fe[cd->nfe++] = *fe;
+    return 0;
+}
+
+struct chardev *chardev_stdio(void)
+{
+    return stdio_chardev;
 }
 
 void chardev_poll(struct chardev *cd)
 {
-    if (!cd->has_fe)
+    if (cd->nfe == 0)
         return;
     chardev_fill(cd);
+    const struct chardev_frontend *fe = &cd->fe[cd->active];
     if (cd->break_pending) {
         cd->break_pending = false;
-        if (cd->fe.receive_break)
-            cd->fe.receive_break(cd->fe.opaque);
+        if (fe->receive_break)
+            fe->receive_break(fe->opaque);
     }
-    while (cd->in_count > 0) {
-        uint8_t buf[CHARDEV_INBUF];
-        size_t room = cd->fe.can_receive(cd->fe.opaque);
-        size_t n;
-        if (room == 0)
-            break;
-        n = chardev_read(cd, buf, room < sizeof(buf) ? room : sizeof(buf));
-        if (n == 0)
-            break;
-        cd->fe.receive(cd->fe.opaque, buf, n);
-    }
+    chardev_deliver(cd);
 }

@@ -40,6 +40,14 @@ static void print_help(void)
 "Run control:\n"
 "  -no-reboot          exit instead of resetting when the guest reboots\n"
 "  -no-shutdown        stay (paused) instead of exiting on guest power-off\n"
+"  -monitor stdio|unix:PATH,server[,nowait]\n"
+"                      the monitor (help lists its commands); with -serial\n"
+"                      stdio on a terminal too, Ctrl-A C switches between the\n"
+"                      console and the monitor\n"
+"  -loadvm FILE        resume the snapshot FILE (made by savevm) at start\n"
+"  -accel-switch-every MS  torture: move the running machine between two\n"
+"                      backends (kvm/jit, else the chosen one and interp)\n"
+"                      every MS milliseconds of host time\n"
 "Debugging:\n"
 "  -d CAT[,CAT...]     log categories (-d help lists them)\n"
 "  -D FILE             write the log to FILE instead of stderr\n"
@@ -255,6 +263,20 @@ enum cmdline_result cmdline_parse(int argc, char **argv,
             cfg->no_reboot = true;
         } else if (!strcmp(opt, "-no-shutdown")) {
             cfg->no_shutdown = true;
+        } else if (!strcmp(opt, "-monitor")) {
+            const char *v = ARG();
+            if (strcmp(v, "stdio") && strcmp(v, "none") && strncmp(v, "unix:", 5)) {
+                error_report("-monitor %s: expected stdio, unix:PATH,server[,nowait] or none", v);
+                return CMDLINE_ERROR;
+            }
+            cfg->monitor = strcmp(v, "none") ? v : NULL;
+        } else if (!strcmp(opt, "-loadvm")) {
+            cfg->loadvm = ARG();
+        } else if (!strcmp(opt, "-accel-switch-every")) {
+            long ms;
+            if (parse_int("-accel-switch-every", ARG(), 1, 3600000, &ms))
+                return CMDLINE_ERROR;
+            cfg->accel_switch_ms = (int)ms;
         } else if (!strcmp(opt, "-device")) {
             const char *v = ARG();
             if (!strcmp(v, "help")) {

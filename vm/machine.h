@@ -32,6 +32,9 @@ struct machine_config {
     enum vclock_mode clock_mode;
     int icount_shift;            /* -icount shift=N */
     int64_t rtc_base;            /* seconds since the epoch; -1: host time */
+    const char *monitor;         /* -monitor stdio|unix:PATH,server,nowait */
+    const char *loadvm;          /* -loadvm FILE: resume from a snapshot */
+    int accel_switch_ms;         /* -accel-switch-every MS; 0: off */
 };
 
 struct machine {

@@ -1,6 +1,7 @@
 /* The main loop (see main_loop.h). One host thread runs every vCPU in turn,
  * each up to the next timer deadline or a time slice, so device emulation
- * needs no locks. */
+ * needs no locks. Between runs it polls the monitor and the backend
+ * switcher, which act on the vCPU set (vm/vcpu_set.c) while nothing runs. */
 #include "vm/main_loop.h"
 
 #include <errno.h>
@@ -8,9 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "vm/accel_switch.h"
 #include "vm/board.h"
 #include "vm/log.h"
+#include "vm/monitor.h"
 #include "vm/runstate.h"
+#include "vm/vcpu_set.h"
 
 /* Host input is polled and vCPUs rotate at least this often */
 #define SLICE_NS 1000000LL
@@ -59,20 +63,6 @@ const struct cpu_backend_ops *main_loop_pick_accel(const char *name)
     return best;
 }
 
-struct loop {
-    struct machine *m;
-    const struct cpu_backend_ops *ops;
-    void *vcpu[MACHINE_MAX_CPUS];
-};
-
-static void kick_all(void *opaque)
-{
-    struct loop *l = opaque;
-    for (int i = 0; i < l->m->ncpus; i++)
-        if (l->vcpu[i])
-            l->ops->kick(l->vcpu[i]);
-}
-
 /* Wait for host input or until the virtual clock reaches deadline */
 static void idle_until(struct machine *m, int64_t deadline)
 {
@@ -91,9 +81,9 @@ static void idle_until(struct machine *m, int64_t deadline)
 }
 
 /* Returns -1 to go on, or the exit status */
-static int handle_request(struct loop *l)
+static int handle_request(struct vcpu_set *vs)
 {
-    struct machine *m = l->m;
+    struct machine *m = vs->m;
     enum vm_request req = vm_pending_request();
     const char *why = vm_request_reason();
     switch (req) {
@@ -115,33 +105,50 @@ static int handle_request(struct loop *l)
         }
         vm_clear_request();
         board_reset(m);
-        for (int i = 0; i < m->ncpus; i++) {
-            l->ops->destroy(l->vcpu[i]);
-            l->vcpu[i] = l->ops->init(m, i);
-            if (!l->vcpu[i])
-                return 1;
-        }
-        return -1;
+        return vcpu_set_reset(vs) ? 1 : -1;
     case VM_REQ_PAUSE:
         return -1;
     }
     return -1;
 }
 
+/* Everything the loop runs besides the vCPUs: -loadvm, the monitor and
+ * -accel-switch-every. 0 or -1 after an error line. */
+static int start_extras(struct vcpu_set *vs, struct monitor **mon,
+                        struct accel_switch *sw)
+{
+    const struct machine_config *cfg = &vs->m->cfg;
+    char err[SNAPSHOT_ERR_LEN];
+    if (cfg->loadvm && vcpu_set_load(vs, cfg->loadvm, err)) {
+        error_report("-loadvm %s", err);
+        return -1;
+    }
+    if (cfg->monitor && monitor_open(mon, cfg->monitor, vs) < 0)
+        return -1;
+    memset(sw, 0, sizeof(*sw));
+    if (cfg->accel_switch_ms &&
+        accel_switch_init(sw, vs->ops, cfg->accel_switch_ms) < 0)
+        return -1;
+    return 0;
+}
+
 int main_loop_run(struct machine *m, const struct cpu_backend_ops *ops)
 {
-    struct loop l = {.m = m, .ops = ops};
-    for (int i = 0; i < m->ncpus; i++) {
-        l.vcpu[i] = ops->init(m, i);
-        if (!l.vcpu[i]) {
-            error_report("cannot create vCPU %d with %s", i, ops->name);
-            return 1;
-        }
+    struct vcpu_set vs;
+    struct monitor *mon = NULL;
+    struct accel_switch sw;
+    if (vcpu_set_create(&vs, m, ops) < 0)
+        return 1;
+    if (start_extras(&vs, &mon, &sw) < 0) {
+        monitor_close(mon);
+        vcpu_set_destroy(&vs);
+        return 1;
     }
-    vm_set_kick_all(kick_all, &l);
+    vm_set_kick_all(vcpu_set_kick_all, &vs);
     int status;
     for (;;) {
-        status = handle_request(&l);
+        monitor_poll(mon);
+        status = handle_request(&vs);
         if (status >= 0)
             break;
         if (vm_pending_request() == VM_REQ_PAUSE) {
@@ -150,6 +157,7 @@ int main_loop_run(struct machine *m, const struct cpu_backend_ops *ops)
             nanosleep(&ts, NULL);
             continue;
         }
+        accel_switch_poll(&sw, &vs);
         vclock_run_timers(m->clock);
         board_poll(m);
         bool all_halted = true;
@@ -159,7 +167,7 @@ int main_loop_run(struct machine *m, const struct cpu_backend_ops *ops)
             if (deadline > now + SLICE_NS)
                 deadline = now + SLICE_NS;
             vcpu_link_current = &m->cpu_link[i]; /* for per-CPU MMIO */
-            enum run_exit why = ops->run(l.vcpu[i], deadline);
+            enum run_exit why = vs.ops->run(vs.vcpu[i], deadline);
             vcpu_link_current = NULL;
             if (why != RUN_HALT)
                 all_halted = false;
@@ -176,7 +184,10 @@ int main_loop_run(struct machine *m, const struct cpu_backend_ops *ops)
         }
     }
     vm_set_kick_all(NULL, NULL);
-    for (int i = 0; i < m->ncpus; i++)
-        ops->destroy(l.vcpu[i]);
+    if (sw.period_ns || sw.switches)
+        fprintf(stderr, "tandem: -accel-switch-every: %u switches between %s "
+                "and %s\n", sw.switches, sw.pair[0]->name, sw.pair[1]->name);
+    monitor_close(mon);
+    vcpu_set_destroy(&vs);
     return status;
 }
