@@ -56,6 +56,14 @@ struct jit_block {
     struct jit_exit *incoming;
 };
 
+/* the jump cache: RIP -> block, for the targets of indirect jumps and
+ * returns, which generated code looks up itself (jit/jit_gen_jump.c) */
+#define JIT_JC_SIZE 1024
+struct jit_jc_entry {
+    uint64_t rip;
+    struct jit_block *b;
+};
+
 struct jit_vcpu {
     struct cpu cpu;           /* first: RBX points at both */
     int32_t budget;           /* block entries left; kick sets 0 */
@@ -64,6 +72,8 @@ struct jit_vcpu {
     struct jit_block *current; /* the block running (set at its entry) */
     unsigned chain_generation; /* of the cache when last_exit was set */
     uint64_t icount_reported;
+    unsigned jc_generation;   /* of the cache when jc was filled */
+    struct jit_jc_entry jc[JIT_JC_SIZE];
     /* the interpreter's code-write hooks, called after the JIT's */
     bool (*interp_code_page)(struct cpu *cpu, uint64_t gpa_page);
     void (*interp_code_write)(struct cpu *cpu, uint64_t gpa, uint64_t len);

@@ -251,6 +251,18 @@ static struct jit_block *find_block(struct jit_vcpu *v)
     return b ? b : jit_translate(v, gpa);
 }
 
+/* the jump cache refers to blocks of this cache generation only */
+static struct jit_block no_block;
+
+static void jc_check(struct jit_vcpu *v)
+{
+    if (v->jc_generation == jit_cache_generation && v->jc[0].b)
+        return;
+    for (unsigned i = 0; i < JIT_JC_SIZE; i++)
+        v->jc[i] = (struct jit_jc_entry){ ~0ull, &no_block };
+    v->jc_generation = jit_cache_generation;
+}
+
 /* chain the exit generated code just left through to block b */
 static void chain_from_last(struct jit_vcpu *v, struct jit_block *b)
 {
@@ -288,6 +300,8 @@ static int run_loop(struct jit_vcpu *v, int64_t deadline)
             return RESTART;
         }
         chain_from_last(v, b);
+        jc_check(v);
+        v->jc[b->rip & (JIT_JC_SIZE - 1)] = (struct jit_jc_entry){ b->rip, b };
         v->budget = BUDGET;
         v->exit_now = 0;
         int why = jit_enter(v, b->code);

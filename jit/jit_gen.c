@@ -370,16 +370,9 @@ static void gen_jmp(struct tctx *t, const struct jit_ir *ir)
     gen_chain_exit(t, target);
 }
 
-/* leave to the loop with RIP = host register h */
-static void gen_exit_reg(struct tctx *t, int h)
+static int32_t insns_so_far(const struct tctx *t)
 {
-    struct emit *e = &t->e;
-    emit_store(e, 8, emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.s.rip)), h);
-    emit_alu_mi(e, EA_ADD, 8,
-                emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.icount)),
-                (int32_t)(t->cur - t->ir + 1));
-    emit_mov_ri(e, 4, HR_RAX, JIT_EXIT_NORMAL);
-    emit_jmp(e, jit_exit_path());
+    return (int32_t)(t->cur - t->ir + 1);
 }
 
 static void gen_jmp_ind(struct tctx *t, const struct jit_ir *ir)
@@ -389,7 +382,7 @@ static void gen_jmp_ind(struct tctx *t, const struct jit_ir *ir)
         gen_ea(t, insn);
     load_opnd(t, insn, 0, insn->opsize, HR_R12);
     gen_check_target(t, HR_R12);
-    gen_exit_reg(t, HR_R12);
+    gen_jump_reg(t, HR_R12, insns_so_far(t));
 }
 
 /* R15 = (RSP + delta) masked to the stack size */
@@ -458,7 +451,7 @@ static void gen_call_insn(struct tctx *t, const struct jit_ir *ir)
     if (direct)
         gen_chain_exit(t, target);
     else
-        gen_exit_reg(t, HR_R13);
+        gen_jump_reg(t, HR_R13, insns_so_far(t));
 }
 
 static void gen_ret(struct tctx *t, const struct jit_ir *ir)
@@ -472,7 +465,7 @@ static void gen_ret(struct tctx *t, const struct jit_ir *ir)
     int32_t pop = (int32_t)size + (insn->op->nopnd ? (uint16_t)insn->imm : 0);
     emit_lea(&t->e, 8, HR_R15, emit_m(HR_R15, pop));
     gen_set_sp(t, HR_R15);
-    gen_exit_reg(t, HR_R12);
+    gen_jump_reg(t, HR_R12, insns_so_far(t));
 }
 
 bool gen_native(struct tctx *t, const struct jit_ir *ir)

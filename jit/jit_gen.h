@@ -10,11 +10,21 @@
 #ifndef JIT_JIT_GEN_H
 #define JIT_JIT_GEN_H
 
+#include <stddef.h>
 #include "cpu/interp.h"
 #include "jit/emit_x86.h"
 #include "jit/jit.h"
 
 #define JIT_MAX_INSNS 64
+
+/* offsets from RBX */
+#define TLB_OFF ((int32_t)offsetof(struct jit_vcpu, cpu.tlb))
+#define TLB_FIELD(f) (TLB_OFF + (int32_t)offsetof(struct cpu_tlb_entry, f))
+#define SEG_FIELD(sr, f)                                                      \
+    ((int32_t)(offsetof(struct jit_vcpu, cpu.s.seg) +                         \
+               (size_t)(sr) * sizeof(struct x86_segment) +                    \
+               offsetof(struct x86_segment, f)))
+#define VCPU_FIELD(f) ((int32_t)offsetof(struct jit_vcpu, f))
 
 enum jit_kind {
     K_FALLBACK, K_NOP, K_MOV, K_ALU, K_INCDEC, K_LEA, K_MOVX, K_JCC, K_JMP,
@@ -81,6 +91,11 @@ void gen_call(struct tctx *t, const void *fn);
 void gen_exit_to(struct tctx *t, uint64_t rip);
 /* after a helper that may ask to leave: exit to `next` if exit_now */
 void gen_check_exit(struct tctx *t, uint64_t next);
+
+/* jit_gen_jump.c: jump to the address in host register h (checked),
+ * straight into its block when the jump cache has it, else by the loop;
+ * count = instructions of the block run so far */
+void gen_jump_reg(struct tctx *t, int h, int32_t count);
 
 /* jit_gen.c */
 unsigned gen_opnd_bytes(const struct x86_insn *insn, unsigned size_kind);

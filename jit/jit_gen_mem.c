@@ -10,13 +10,6 @@
 #include <stddef.h>
 #include "jit/jit_gen.h"
 
-#define TLB_OFF ((int32_t)offsetof(struct jit_vcpu, cpu.tlb))
-#define TLB_FIELD(f) (TLB_OFF + (int32_t)offsetof(struct cpu_tlb_entry, f))
-#define SEG_FIELD(sr, f)                                                      \
-    ((int32_t)(offsetof(struct jit_vcpu, cpu.s.seg) +                         \
-               (size_t)(sr) * sizeof(struct x86_segment) +                    \
-               offsetof(struct x86_segment, f)))
-
 _Static_assert(sizeof(struct cpu_tlb_entry) == 32, "TLB entry of 32 bytes");
 _Static_assert(offsetof(struct jit_vcpu, cpu) == 0, "cpu first");
 

@@ -1,0 +1,69 @@
+/* Indirect jumps, indirect calls and returns: the target is only known at
+ * run time, so generated code looks it up in the vCPU's jump cache (RIP ->
+ * block, filled by the run loop) and enters the block directly when the
+ * block is still valid, was translated for this mode, and the TLB still
+ * maps the target's linear address to the block's guest-physical address
+ * with execute rights; anything else returns to the loop with RIP set. */
+#include "jit/jit_gen.h"
+
+#define JC_FIELD(f) (VCPU_FIELD(jc) + (int32_t)offsetof(struct jit_jc_entry, f))
+#define BLOCK_FIELD(f) ((int32_t)offsetof(struct jit_block, f))
+
+_Static_assert(sizeof(struct jit_jc_entry) == 16, "jump cache entry");
+
+void gen_jump_reg(struct tctx *t, int h, int32_t count)
+{
+    struct emit *e = &t->e;
+    size_t miss[8];
+    int n = 0;
+    emit_alu_mi(e, EA_ADD, 8, emit_m(HR_RBX, VCPU_FIELD(cpu.icount)), count);
+    /* the entry: RIP and a live block of this mode */
+    emit_mov_rr(e, 4, HR_RAX, h);
+    emit_alu_ri(e, EA_AND, 4, HR_RAX, JIT_JC_SIZE - 1);
+    emit_shift_ri(e, ES_SHL, 4, HR_RAX, 4);
+    emit_alu_rm(e, EA_CMP, 8, h, emit_mi(HR_RBX, HR_RAX, 1, JC_FIELD(rip)));
+    miss[n++] = emit_jcc(e, CC_NE, NULL);
+    emit_load(e, 8, HR_RDX, emit_mi(HR_RBX, HR_RAX, 1, JC_FIELD(b)));
+    emit_alu_mi(e, EA_CMP, 1, emit_m(HR_RDX, BLOCK_FIELD(valid)), 0);
+    miss[n++] = emit_jcc(e, CC_E, NULL);
+    emit_alu_mi(e, EA_CMP, 4, emit_m(HR_RDX, BLOCK_FIELD(key)),
+                (int32_t)t->key);
+    miss[n++] = emit_jcc(e, CC_NE, NULL);
+    /* the linear address and its TLB entry */
+    if (t->long64) {
+        emit_mov_rr(e, 8, HR_RSI, h);
+    } else {
+        emit_load(e, 4, HR_RSI, emit_m(HR_RBX, SEG_FIELD(S_CS, base)));
+        emit_alu_rr(e, EA_ADD, 4, HR_RSI, h);
+    }
+    emit_mov_rr(e, 8, HR_RCX, HR_RSI);
+    emit_shift_ri(e, ES_SHR, 8, HR_RCX, 12);
+    emit_alu_ri(e, EA_AND, 4, HR_RCX, CPU_TLB_SIZE - 1);
+    emit_shift_ri(e, ES_SHL, 4, HR_RCX, 5);
+    emit_mov_rr(e, 8, HR_RAX, HR_RSI);
+    emit_alu_ri(e, EA_AND, 8, HR_RAX, -4096);
+    emit_alu_ri(e, EA_OR, 8, HR_RAX, (int32_t)CPU_TLB_VALID);
+    emit_alu_rm(e, EA_CMP, 8, HR_RAX,
+                emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(tag)));
+    miss[n++] = emit_jcc(e, CC_NE, NULL);
+    struct emit_mem perm = emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(perm));
+    emit_load(e, 4, HR_RAX, perm);
+    emit_alu_ri(e, EA_AND, 4, HR_RAX,
+                (int32_t)(CPU_TLB_NX | (t->user ? CPU_TLB_USER : 0)));
+    emit_alu_ri(e, EA_CMP, 4, HR_RAX, t->user ? (int32_t)CPU_TLB_USER : 0);
+    miss[n++] = emit_jcc(e, CC_NE, NULL);
+    emit_load(e, 8, HR_RAX, emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(gpa)));
+    emit_alu_ri(e, EA_AND, 4, HR_RSI, 0xfff);
+    emit_alu_rr(e, EA_OR, 8, HR_RAX, HR_RSI);
+    emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RDX, BLOCK_FIELD(gpa)));
+    miss[n++] = emit_jcc(e, CC_NE, NULL);
+    emit_load(e, 8, HR_RAX, emit_m(HR_RDX, BLOCK_FIELD(code)));
+    emit_jmp_r(e, HR_RAX);
+    /* miss: the loop finds (and caches) the block */
+    if (!e->overflow)
+        for (int i = 0; i < n; i++)
+            emit_patch_rel32(e->buf + miss[i], emit_ptr(e));
+    emit_store(e, 8, emit_m(HR_RBX, VCPU_FIELD(cpu.s.rip)), h);
+    emit_mov_ri(e, 4, HR_RAX, JIT_EXIT_NORMAL);
+    emit_jmp(e, jit_exit_path());
+}
