@@ -3,7 +3,7 @@
 # -no-reboot end tandem with status 0 and a message saying why.
 . "$(dirname "$0")/lib/common.sh"
 need_accel "$ACCEL"
-for method in 1 2 3 4; do
+for method in ${RESET_METHODS:-1 2 3 4}; do
     asm reset -DMETHOD=$method
     run_guest 30 -bios "$GUEST_BUILD/reset.bin"
     expect_line "resetting" "$ERR"

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cpu/boot_state.h"
 #include "cpu/x86_state.h"
 #include "vm/accel.h"
 #include "vm/machine.h"
@@ -558,6 +559,35 @@ static void test_emulation_fallback(void **state)
     assert_int_equal(port_log[0], 0x21);
 }
 
+/* An exception with no IDT in protected mode ends in a triple fault: KVM's
+ * shutdown exit is RUN_SHUTDOWN */
+static void test_triple_fault(void **state)
+{
+    NEED_KVM();
+    static const uint64_t gdt[3] = {
+        0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull, /* flat code, data */
+    };
+    memcpy(m.ram + 0x500, gdt, sizeof(gdt));
+    m.ram[CODE] = 0xcc; /* int3 */
+    struct boot_cpu boot = {
+        .mode = BOOT_PROT32, .rip = CODE, .gdt_base = 0x500,
+        .gdt_limit = sizeof(gdt) - 1, .code_sel = 0x08, .data_sel = 0x10,
+    };
+    boot.gpr[R_SP] = 0x8000;
+    struct x86_state *s = malloc(sizeof(*s));
+    assert_non_null(s);
+    x86_state_reset(s);
+    x86_state_apply_boot(s, &boot);
+    s->idt.base = 0;
+    s->idt.limit = 0;
+    ops->set_state(vcpu, s);
+    enum run_exit why = RUN_DEADLINE;
+    for (int i = 0; i < 1000 && why == RUN_DEADLINE; i++)
+        why = ops->run(vcpu, 10 * NS_PER_SEC);
+    assert_int_equal(why, RUN_SHUTDOWN);
+    free(s);
+}
+
 static void fill_state(struct x86_state *s)
 {
     x86_state_reset(s);
@@ -745,6 +775,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nmi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_init_sipi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_debug, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_triple_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emulation_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_differential, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
