@@ -6,9 +6,10 @@
  * With every exception masked (the usual case) nothing can be left pending:
  * FNCLEX if flags are set, load the two operands, FLDCW guest, the
  * instruction, FNSTSW, store the entries left on the stack (their count
- * from TOP), restore the control word. With an unmasked exception the sequence is FNINIT, load, FLDCW, the
- * instruction, FNSAVE: FNSAVE does not wait, so a pending exception never
- * traps on the host, and it reinitialises the host FPU afterwards. */
+ * from TOP), restore the control word. With an unmasked exception the
+ * sequence is FNINIT, load, FLDCW, the instruction, FNSAVE: FNSAVE does not
+ * wait, so a pending exception never traps on the host, and it
+ * reinitialises the host FPU afterwards. */
 #include "cpu/fpu_internal.h"
 
 #define X87_CLOBBERS "memory", "cc", "st", "st(1)", "st(2)", "st(3)", "st(4)", \

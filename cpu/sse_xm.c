@@ -115,7 +115,8 @@ uint32_t sse_xm_flags(const struct sse_host_row *row, const struct sse_io *in,
             unsigned half = lanes / 2, j = 2 * (k % half) * w_src;
             const uint8_t *src = k < half ? in->a : in->b;
             uint8_t *dst = k < half ? t.a : t.b;
-            x = src + j, y = src + j + w_src, tx = dst + j, ty = dst + j + w_src;
+            x = src + j, y = src + j + w_src;
+            tx = dst + j, ty = dst + j + w_src;
         } else if (l.op == L_CVT) {
             x = in->b + k * w_src, y = NULL, tx = t.b + k * w_src, ty = NULL;
         } else {
