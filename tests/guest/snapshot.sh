@@ -1,17 +1,19 @@
 # Snapshots end to end: a guest counting through phases with timer waits
 # (snapcount.asm) is stopped mid-run through the monitor on a Unix socket,
 # saved with savevm and ended with quit; a second tandem resumes it with
-# -loadvm under another backend (TANDEM_SNAPSHOT_TO, default the JIT when
-# this build has it, else the same backend) and must reach the result of an
+# -loadvm under another backend (TANDEM_SNAPSHOT_TO; default the JIT, or
+# the interpreter when the test runs on the JIT) and must reach the result of an
 # uninterrupted run. A damaged snapshot must be refused with one line, by
 # -loadvm and by the monitor's loadvm, which leaves the guest running.
 . "$(dirname "$0")/lib/common.sh"
 need_accel "$ACCEL"
 need_cmd python3
 TO=${TANDEM_SNAPSHOT_TO:-}
-if [ -z "$TO" ]; then
+if [ -z "$TO" ]; then # the JIT, or the interpreter for a JIT run
     TO=$ACCEL
-    "$TANDEM" -accel help | grep -q "^  jit " && TO=jit
+    for b in jit interp; do
+        [ "$b" != "$ACCEL" ] && "$TANDEM" -accel help | grep -q "^  $b " && { TO=$b; break; }
+    done
 fi
 need_accel "$TO"
 AT=${TANDEM_SNAPSHOT_AT:-0010}   # save once the guest printed this phase
