@@ -299,6 +299,11 @@ void interp_halt(struct cpu *cpu)
     interp_mode_changed(cpu);
 }
 
+bool interp_wait_sipi(struct cpu *cpu)
+{
+    return interp_get(cpu)->wait_sipi;
+}
+
 void interp_set_wait_sipi(struct cpu *cpu, bool wait)
 {
     struct interp_cpu *ic = interp_get(cpu);

@@ -42,6 +42,7 @@ void interp_mode_changed(struct cpu *cpu);
 void interp_halt(struct cpu *cpu);
 /* An AP after power-on or INIT waits for a SIPI (interp_backend.c) */
 void interp_set_wait_sipi(struct cpu *cpu, bool wait);
+bool interp_wait_sipi(struct cpu *cpu);
 /* Guest code in [gpa, gpa+len) changed behind the MMU's back */
 void interp_invalidate_code(uint64_t gpa, uint64_t len);
 /* For a backend that runs most instructions itself (the JIT) between

@@ -151,7 +151,7 @@ struct x86_state {
     uint8_t nmi_masked;        /* between NMI delivery and IRET */
     uint8_t interrupt_shadow;  /* SHADOW_* bits */
     uint8_t halted;
-    uint8_t pad;
+    uint8_t wait_sipi;         /* an AP after INIT, waiting for a SIPI */
     int32_t injected_irq;      /* acknowledged external vector not yet
                                   delivered, or -1 */
 };

@@ -147,6 +147,7 @@ static void kvm_get_state(void *vcpu, struct x86_state *s)
     if (err)
         error_report("kvm: cannot read vCPU %d's state: %s", v->index,
                      strerror(-err));
+    s->wait_sipi = v->wait_sipi;
 }
 
 static void kvm_set_state(void *vcpu, const struct x86_state *s)
@@ -156,7 +157,7 @@ static void kvm_set_state(void *vcpu, const struct x86_state *s)
     if (err)
         error_report("kvm: cannot write vCPU %d's state: %s", v->index,
                      strerror(-err));
-    v->wait_sipi = false;
+    v->wait_sipi = s->wait_sipi;
 }
 
 static enum run_exit kvm_run(void *vcpu, int64_t deadline_ns)

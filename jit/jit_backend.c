@@ -196,11 +196,13 @@ static void jit_destroy(void *vcpu)
 static void jit_get_state(void *vcpu, struct x86_state *s)
 {
     cpu_get_state(vcpu, s);
+    s->wait_sipi = interp_wait_sipi(vcpu);
 }
 
 static void jit_set_state(void *vcpu, const struct x86_state *s)
 {
     cpu_set_state(vcpu, s);
+    interp_set_wait_sipi(vcpu, s->wait_sipi);
     interp_mode_changed(vcpu);
 }
 

@@ -368,6 +368,44 @@ static void test_cmdline_options(void **state)
     assert_int_equal(cmdline_parse(2, bad3, &cfg), CMDLINE_ERROR);
 }
 
+/* The real software backends: an AP waiting for its SIPI still waits after
+ * moving between them, and one that was started does not wait again */
+static void test_real_backends_keep_wait_sipi(void **state)
+{
+    (void)state;
+    const struct cpu_backend_ops *interp = accel_find("interp");
+    const struct cpu_backend_ops *jit = accel_find("jit");
+    if (!interp || !jit)
+        skip();
+    struct machine m;
+    struct machine_config cfg = {.ram_size = 1 << 20, .ncpus = 2,
+                                 .clock_mode = VCLOCK_MANUAL};
+    assert_int_equal(machine_init(&m, &cfg), 0);
+    struct vcpu_set vs;
+    char err[SNAPSHOT_ERR_LEN];
+    struct x86_state *st = aligned_alloc(64, sizeof(*st));
+    assert_int_equal(vcpu_set_create(&vs, &m, interp), 0);
+    vcpu_set_get_state(&vs, 0, st);
+    assert_int_equal(st->wait_sipi, 0);
+    vcpu_set_get_state(&vs, 1, st);
+    assert_int_equal(st->wait_sipi, 1);
+    assert_int_equal(vcpu_set_switch(&vs, jit, err), 0);
+    vcpu_set_get_state(&vs, 1, st);
+    assert_int_equal(st->wait_sipi, 1);
+    /* started (as a SIPI would): stays started across switches */
+    st->wait_sipi = 0;
+    st->rip = 0x1000;
+    vs.ops->set_state(vs.vcpu[1], st);
+    assert_int_equal(vcpu_set_switch(&vs, interp, err), 0);
+    assert_int_equal(vcpu_set_switch(&vs, jit, err), 0);
+    vcpu_set_get_state(&vs, 1, st);
+    assert_int_equal(st->wait_sipi, 0);
+    assert_int_equal(st->rip, 0x1000);
+    free(st);
+    vcpu_set_destroy(&vs);
+    machine_destroy(&m);
+}
+
 static void test_switch_pair(void **state)
 {
     (void)state;
@@ -392,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_stdio_mux),
         cmocka_unit_test(test_cmdline_options),
         cmocka_unit_test(test_switch_pair),
+        cmocka_unit_test(test_real_backends_keep_wait_sipi),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
