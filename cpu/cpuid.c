@@ -40,6 +40,8 @@
 #define F81D_PDPE1GB (1u << 26)
 #define F81D_RDTSCP (1u << 27)
 #define F81D_LM (1u << 29)
+/* leaf 80000007h: the TSC runs at one rate on the virtual clock, always */
+#define F87D_INVARIANT_TSC (1u << 8)
 
 #define CPUID_MAX_BASIC 0xd
 #define CPUID_MAX_EXT 0x80000008u
@@ -166,6 +168,9 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf,
         put_str(out, cpuid_brand + (leaf - 0x80000002u) * 16, ord);
         break;
     }
+    case 0x80000007u:
+        out[D] = F87D_INVARIANT_TSC;
+        break;
     case 0x80000008u:
         out[A] = CPU_PHYS_BITS | (CPU_VIRT_BITS << 8);
         break;

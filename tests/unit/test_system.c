@@ -165,6 +165,8 @@ static void test_cpuid(void **state)
     cpu_cpuid(cpu, 0x80000001u, 0, r);
     assert_true(r[3] & (1u << 29));                      /* lm */
     assert_true(r[3] & (1u << 20));                      /* nx */
+    cpu_cpuid(cpu, 0x80000007u, 0, r);
+    assert_int_equal(r[3], 1u << 8);                     /* invariant TSC */
     cpu_cpuid(cpu, 0x80000008u, 0, r);
     assert_int_equal(r[0] & 0xff, 40);
     assert_int_equal((r[0] >> 8) & 0xff, 48);
