@@ -18,9 +18,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cpu/disasm.h"
 #include "cpu/sys_internal.h"
 #include "vm/accel.h"
 #include "vm/clock.h"
+#include "vm/log.h"
 #include "vm/machine.h"
 #include "vm/vcpu_link.h"
 
@@ -555,12 +557,24 @@ static bool is_int_insn(const struct x86_insn *insn)
     return id == I_INT || id == I_INT3 || id == I_INTO || id == I_INT1;
 }
 
+/* -d exec: every instruction with its address and disassembly */
+static void trace_insn(struct cpu *cpu, const struct x86_insn *insn)
+{
+    char text[96];
+    disasm_one(insn->bytes, insn->len, cpu->insn_rip, cpu->code_size, text,
+               sizeof(text));
+    log_write("exec: %04x:%08llx %s\n", cpu->s.seg[S_CS].selector,
+              (unsigned long long)cpu->insn_rip, text);
+}
+
 static void exec_one(struct cpu *cpu, struct interp_cpu *ic)
 {
     uint64_t rip = cpu->s.rip;
     cpu->insn_rip = rip;
     cpu->insn_rsp = cpu->s.gpr[R_SP];
     const struct icache_entry *e = fetch_insn(cpu, ic, rip);
+    if (__builtin_expect(log_mask & LOG_EXEC, 0))
+        trace_insn(cpu, &e->insn);
     uint64_t tf = cpu->s.rflags & FL_TF;
     cpu->s.rip = (rip + e->insn.len) & ic->fast.ip_mask;
     if (cpu->s.interrupt_shadow)

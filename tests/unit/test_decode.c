@@ -323,7 +323,7 @@ static bool unsupported_feature(const cs_insn *ci)
         X86_GRP_ERI, X86_GRP_DQI, X86_GRP_BWI, X86_GRP_PFI, X86_GRP_VLX,
     };
     static const char *const names[] = {
-        "getsec", "rsm", "monitor", "mwait", "xgetbv", "xsetbv", "xsaves",
+        "getsec", "rsm", "monitor", "mwait", "xsaves",
         "xrstors", "xsavec", "clflushopt", "clwb", "rdpid", "invpcid",
         "femms", "xend", "xtest", "xbegin", "xabort", "encls", "enclu",
         "vmfunc", "rdpkru", "wrpkru", "ptwrite", "andn", "bextr", "blsi",
