@@ -38,6 +38,8 @@ struct icache_entry {
     interp_fn fn;
     bool sync;          /* may change the mode, CPL, paging, a segment or
                            the interrupt state: resynchronise after it */
+    struct icache_entry *next; /* the instruction after it in the same page,
+                                  when last seen (checked before use) */
     struct x86_insn insn;
 };
 
@@ -54,6 +56,10 @@ struct interp_cpu {
     const uint32_t *fetch_stamp; /* the page's stamp */
     bool wait_sipi;            /* an AP after INIT */
     bool attention;            /* look at the state before the next insn */
+    bool careful;              /* TF, an interrupt shadow or tracing: take
+                                  the path that handles them */
+    bool chain_ok;             /* no memory-map change since the fetch page
+                                  was mapped: next links may be followed */
     uint64_t icount_reported;  /* for the instruction-count clock */
     uint32_t features;         /* 1 << FEAT_* present in CPUID */
     _Atomic unsigned no_events;
@@ -67,7 +73,6 @@ static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
 static uint32_t *page_stamps;
 static uint64_t stamp_pages;
 static uint32_t cache_epoch;
-static struct interp_cpu *all_cpus;
 
 static void register_handlers(void)
 {
@@ -185,9 +190,13 @@ static void on_code_write(struct cpu *cpu, uint64_t gpa, uint64_t len)
     code_written(gpa, len);
 }
 
+static struct interp_cpu *all_cpus;
+
 static void map_changed(void *opaque, uint64_t base, uint64_t size)
 {
     cache_epoch++;
+    for (struct interp_cpu *c = all_cpus; c; c = c->next)
+        c->chain_ok = false;
 }
 
 static void ram_written(void *opaque, uint64_t gpa, uint64_t len)
@@ -291,6 +300,7 @@ void interp_mode_changed(struct cpu *cpu)
     if (ic) {
         ic->fetch_lin = NO_PAGE;
         ic->attention = true;
+        ic->careful = true;   /* service_events() decides again */
         interp_fast_reset(cpu);
     }
 }
@@ -380,6 +390,7 @@ static bool map_fetch_page(struct cpu *cpu, struct interp_cpu *ic,
     ic->fetch_slot = slot;
     ic->fetch_key = cpu->code_size | (cache_epoch << 4);
     ic->fetch_stamp = &page_stamps[t->gpa >> 12];
+    ic->chain_ok = true;
     return true;
 }
 
@@ -392,7 +403,7 @@ static uint64_t fetch_linear(const struct cpu *cpu, uint64_t rip)
 
 /* The decoded instruction at CS:RIP: the cache's, after decoding it if
  * needed, or a one-off decode (page-crossing, MMIO, near the CS limit) */
-static const struct icache_entry *fetch_slow(struct cpu *cpu,
+static struct icache_entry *fetch_slow(struct cpu *cpu,
                                              struct interp_cpu *ic,
                                              uint64_t rip)
 {
@@ -424,9 +435,9 @@ uncached:
     return &ic->scratch;
 }
 
-static inline const struct icache_entry *fetch_insn(struct cpu *cpu,
-                                                    struct interp_cpu *ic,
-                                                    uint64_t rip)
+static inline struct icache_entry *fetch_insn(struct cpu *cpu,
+                                             struct interp_cpu *ic,
+                                             uint64_t rip)
 {
     uint64_t lin;
     if (ic->fast.mode64) {
@@ -442,8 +453,8 @@ static inline const struct icache_entry *fetch_insn(struct cpu *cpu,
         t->gpa != ic->fetch_gpa)
         return fetch_slow(cpu, ic, rip);
     uint64_t gpa = ic->fetch_gpa | (lin & 0xfff);
-    const struct icache_entry *e = &ic->cache[(gpa ^ (gpa >> ICACHE_BITS)) &
-                                              (ICACHE_SIZE - 1)];
+    struct icache_entry *e = &ic->cache[(gpa ^ (gpa >> ICACHE_BITS)) &
+                                        (ICACHE_SIZE - 1)];
     if (e->gpa != gpa || e->key != ic->fetch_key ||
         e->stamp != *ic->fetch_stamp)
         return fetch_slow(cpu, ic, rip);
@@ -546,6 +557,8 @@ static int service_events(struct cpu *cpu, struct interp_cpu *ic,
     }
     if (cpu->s.interrupt_shadow)
         ic->attention = true;
+    ic->careful = cpu->s.interrupt_shadow || (cpu->s.rflags & FL_TF) ||
+                  (log_mask & LOG_EXEC);
     return -1;
 }
 
@@ -581,6 +594,7 @@ static void exec_one(struct cpu *cpu, struct interp_cpu *ic)
         cpu->s.interrupt_shadow = 0;
     e->fn(cpu, &e->insn);
     cpu->icount++;
+    ic->attention = true;     /* decide again whether to stay careful */
     if (__builtin_expect(e->sync || tf, 0)) {
         interp_mode_changed(cpu);
         if (tf && !is_int_insn(&e->insn) && !cpu->shutdown) {
@@ -616,10 +630,13 @@ static int run_loop(struct cpu *cpu, struct interp_cpu *ic, int64_t deadline)
     _Atomic unsigned *events = cpu->link ? &cpu->link->events
                                          : &ic->no_events;
     unsigned budget = CHECK_INTERVAL;
+    struct icache_entry *prev = NULL;
+    uint64_t fall = 0;
     for (;;) {
         if (__builtin_expect(ic->attention ||
                              atomic_load_explicit(events,
                                                   memory_order_relaxed), 0)) {
+            prev = NULL;
             int r = service_events(cpu, ic, events);
             if (r >= 0) {
                 account_icount(cpu, ic);
@@ -632,7 +649,38 @@ static int run_loop(struct cpu *cpu, struct interp_cpu *ic, int64_t deadline)
             if (!cpu->clock || vclock_now(cpu->clock) >= deadline)
                 return RUN_DEADLINE;
         }
-        exec_one(cpu, ic);
+        if (__builtin_expect(ic->careful, 0)) {
+            exec_one(cpu, ic);
+            prev = NULL;
+            continue;
+        }
+        /* the common case: no TF, no shadow, no tracing; an instruction
+         * that follows the previous one in the same page is found through
+         * its link instead of the cache lookup */
+        uint64_t rip = cpu->s.rip;
+        cpu->insn_rip = rip;
+        cpu->insn_rsp = cpu->s.gpr[R_SP];
+        struct icache_entry *e;
+        if (prev && rip == fall && (e = prev->next) != NULL &&
+            e->gpa == prev->gpa + prev->insn.len &&
+            e->stamp == *ic->fetch_stamp && ic->chain_ok &&
+            (ic->fast.mode64 || rip + 15 <= cpu->s.seg[S_CS].limit)) {
+            /* linked */
+        } else {
+            e = fetch_insn(cpu, ic, rip);
+            if (prev && rip == fall && e->gpa == prev->gpa + prev->insn.len &&
+                ((prev->gpa ^ e->gpa) & ~0xfffull) == 0)
+                prev->next = e;
+        }
+        fall = (rip + e->insn.len) & ic->fast.ip_mask;
+        cpu->s.rip = fall;
+        e->fn(cpu, &e->insn);
+        cpu->icount++;
+        prev = e->gpa != ~0ull ? e : NULL;
+        if (__builtin_expect(e->sync, 0)) {
+            interp_mode_changed(cpu);
+            prev = NULL;
+        }
     }
 }
 
