@@ -1,12 +1,19 @@
 # Every processor exception with its error code and saved state
-# (tests/guest/exceptions.asm, a Multiboot kernel).
+# (tests/guest/exceptions.asm, a Multiboot kernel). The DR0-DR3 hardware
+# breakpoints are not implemented by tandem's CPU yet: they are checked only
+# with TANDEM_TEST_DR_BREAKPOINTS=1 (step "#DB breakpoints").
 . "$(dirname "$0")/lib/common.sh"
 need_accel "$ACCEL"
-asm exceptions -f bin
+steps='#DE #DB #BP #OF #BR #UD #NM #TS #NP #SS #GP #PF #AC #MF #XM #DF'
+if [ -n "${TANDEM_TEST_DR_BREAKPOINTS:-}" ]; then
+    asm exceptions -f bin -DDR_BREAKPOINTS
+else
+    asm exceptions -f bin
+fi
 run_guest 30 -m 32 -kernel "$GUEST_BUILD/exceptions.bin"
-for step in "#DE" "#DB" "#BP" "#OF" "#BR" "#UD" "#NM" "#TS" "#NP" "#SS" "#GP" \
-    "#PF" "#AC" "#MF" "#XM" "#DF"; do
+for step in $steps; do
     expect_line "step ok: $step" "$ERR"
 done
+[ -n "${TANDEM_TEST_DR_BREAKPOINTS:-}" ] && expect_line "step ok: #DB breakpoints" "$ERR"
 expect_line "PASS" "$ERR"
 expect_status $EXIT_PASS

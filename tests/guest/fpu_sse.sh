@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib/common.sh"
 need_accel "$ACCEL"
 need_cmd cc
+[ "$(uname -m)" = x86_64 ] || skip "the host is not x86-64"
 grep -qw sse4_2 /proc/cpuinfo 2>/dev/null || skip "the host CPU has no SSE4.2"
 cc -O1 -msse4.2 -o "$GUEST_BUILD/fpu_sse_host" "$ROOT/tests/guest/fpu_sse_host.c" ||
     fail "cc fpu_sse_host.c"
