@@ -80,6 +80,8 @@ static int vcpu_start(struct kvm_vcpu *v, bool fresh)
     x86_state_reset(s);
     if (v->index == 0)
         x86_state_apply_boot(s, &m->boot);
+    else
+        s->wait_sipi = 1;
     err = kvm_state_set(v, s);
     free(s);
     if (err) {
@@ -87,8 +89,6 @@ static int vcpu_start(struct kvm_vcpu *v, bool fresh)
                      strerror(-err));
         return err;
     }
-    v->halted = false;
-    v->wait_sipi = v->index != 0;
     v->single_step = false;
     v->sw_breaks = 0;
     memset(v->hw, 0, sizeof(v->hw));
@@ -147,7 +147,6 @@ static void kvm_get_state(void *vcpu, struct x86_state *s)
     if (err)
         error_report("kvm: cannot read vCPU %d's state: %s", v->index,
                      strerror(-err));
-    s->wait_sipi = v->wait_sipi;
 }
 
 static void kvm_set_state(void *vcpu, const struct x86_state *s)
@@ -157,7 +156,6 @@ static void kvm_set_state(void *vcpu, const struct x86_state *s)
     if (err)
         error_report("kvm: cannot write vCPU %d's state: %s", v->index,
                      strerror(-err));
-    v->wait_sipi = s->wait_sipi;
 }
 
 static enum run_exit kvm_run(void *vcpu, int64_t deadline_ns)

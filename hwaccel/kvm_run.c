@@ -158,8 +158,8 @@ static void do_sipi(struct kvm_vcpu *v)
         s->seg[S_CS].selector = (uint16_t)(vec << 8);
         s->seg[S_CS].base = (uint64_t)vec << 12;
         s->rip = 0;
+        s->wait_sipi = 0;
         kvm_state_set(v, s);
-        v->wait_sipi = false;
     }
     free(s);
 }

@@ -2,7 +2,8 @@
  * unpacked fields <-> the VMX access-rights layout x86_state uses), MSRS,
  * XSAVE (x86_state.xsave is KVM's layout), XCRS, VCPU_EVENTS (pending
  * exception, NMI, interrupt shadow, injected IRQ), DEBUGREGS. The halted
- * state is the backend's own (KVM tracks none without its irqchip). The
+ * and wait-for-SIPI states are the backend's own (KVM tracks neither
+ * without its irqchip). The
  * guest TSC is mirrored into the vcpu_link for the LAPIC's TSC-deadline
  * timer, and CR8 goes to the LAPIC's TPR. */
 #include "hwaccel/kvm_int.h"
@@ -281,6 +282,7 @@ int kvm_state_get(struct kvm_vcpu *v, struct x86_state *s)
     tsc_to_link(v, s->tsc);
     events_from_kvm(s, &ev);
     s->halted = v->halted;
+    s->wait_sipi = v->wait_sipi;
     return 0;
 }
 
@@ -344,6 +346,7 @@ int kvm_state_set(struct kvm_vcpu *v, const struct x86_state *s)
     v->run->cr8 = v->cr8;
     v->run->ready_for_interrupt_injection = 0; /* stale for this state */
     v->halted = s->halted;
+    v->wait_sipi = s->wait_sipi;
     v->if_flag = (s->rflags & FL_IF) != 0;
     return 0;
 }

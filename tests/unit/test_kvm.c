@@ -397,6 +397,10 @@ static void test_init_sipi(void **state)
     assert_int_equal(ops->run(ap, 10 * NS_PER_SEC), RUN_HALT);
     ops->get_state(ap, s);
     assert_int_equal(s->rip, 0xfff0);
+    assert_true(s->wait_sipi);
+    /* the waiting survives a state round trip (snapshots, backend switch) */
+    ops->set_state(ap, s);
+    assert_int_equal(ops->run(ap, 10 * NS_PER_SEC), RUN_HALT);
 
     l->sipi_vector = 5;
     vcpu_link_raise(l, VCPU_EV_SIPI);
@@ -406,16 +410,25 @@ static void test_init_sipi(void **state)
     assert_int_equal(s->seg[S_CS].selector, 0x0500);
     assert_int_equal(s->seg[S_CS].base, 0x5000);
     assert_int_equal(s->rip, sizeof(prog));
+    assert_int_equal(s->halted, 1);
+    assert_false(s->wait_sipi);
 
     vcpu_link_raise(l, VCPU_EV_INIT);
     assert_int_equal(ops->run(ap, 10 * NS_PER_SEC), RUN_HALT);
     ops->get_state(ap, s);
     assert_int_equal(s->rip, 0xfff0);
     assert_int_equal(s->seg[S_CS].selector, 0xf000);
-    /* a SIPI while not waiting for one is ignored */
+    assert_true(s->wait_sipi);
+    /* the next SIPI starts it again; one while it runs is ignored */
     vcpu_link_raise(l, VCPU_EV_SIPI);
     assert_int_equal(ops->run(ap, 10 * NS_PER_SEC), RUN_HALT);
+    vcpu_link_raise(l, VCPU_EV_SIPI);
     assert_int_equal(ops->run(ap, 10 * NS_PER_SEC), RUN_HALT);
+    ops->get_state(ap, s);
+    assert_int_equal(s->seg[S_CS].selector, 0x0500);
+    assert_int_equal(s->rip, sizeof(prog));
+    assert_int_equal(s->halted, 1);
+    assert_false(s->wait_sipi);
     free(s);
     ops->destroy(ap);
 }
