@@ -14,6 +14,7 @@
 #include "cpu_env.h"
 #include "cpu/boot_state.h"
 #include "cpu/interp.h"
+#include "vm/accel.h"
 #include "vm/port_bus.h"
 #include "vm/vcpu_link.h"
 
@@ -497,6 +498,108 @@ static void test_real_mode_loop_call(void **state)
     assert_int_equal(env.cpu.s.gpr[R_SP] & 0xffff, 0x8000);
 }
 
+/*
+ * bits 16                     ; single-step: one #DB after each instruction
+ *     mov word [4], handler   ; that starts with TF set
+ *     mov word [6], 0
+ *     pushf
+ *     pop ax
+ *     or ax, 0x100
+ *     push ax
+ *     popf                    ; TF on: the trap comes after the next one
+ *     nop
+ *     nop
+ *     pushf
+ *     pop ax
+ *     and ax, 0xfeff
+ *     push ax
+ *     popf                    ; TF off, but it started with TF: a trap
+ *     hlt
+ * handler:
+ *     inc word [0x2000]
+ *     iret
+ */
+static const uint8_t prog_tf[] = {
+    0xc7, 0x06, 0x04, 0x00, 0x1d, 0x10, 0xc7, 0x06, 0x06, 0x00, 0x00, 0x00,
+    0x9c, 0x58, 0x0d, 0x00, 0x01, 0x50, 0x9d, 0x90, 0x90, 0x9c, 0x58, 0x25,
+    0xff, 0xfe, 0x50, 0x9d, 0xf4, 0xff, 0x06, 0x00, 0x20, 0xcf,
+};
+
+static void test_single_step_trap(void **state)
+{
+    start_real();
+    load(prog_tf, sizeof(prog_tf));
+    run(200);
+    /* nop, nop, pushf, pop, and, push, popf ran with TF set */
+    assert_int_equal(peek16(0x2000), 7);
+    assert_int_equal(env.cpu.s.rip, CODE + 0x1d);
+    assert_false(env.cpu.s.rflags & FL_TF);
+}
+
+/* the same single-step run through interp_run (the fast loop) */
+static void test_single_step_trap_run(void **state)
+{
+    start_real();
+    load(prog_tf, sizeof(prog_tf));
+    assert_int_equal(interp_run(&env.cpu, INT64_MAX), RUN_HALT);
+    assert_int_equal(peek16(0x2000), 7);
+}
+
+/*
+ * bits 32                     ; a #PF in the middle of REP STOSB: the handler
+ *     mov eax, 0x80000        ; maps the page, IRET resumes the REP where it
+ *     mov cr3, eax            ; stopped
+ *     mov eax, cr0
+ *     or eax, 0x80000000
+ *     mov cr0, eax
+ *     mov edi, 0x1f000
+ *     mov ecx, 0x2000
+ *     mov al, 0xcd
+ *     rep stosb
+ *     mov eax, cr2
+ *     mov [0x3004], eax
+ *     hlt
+ * pf_handler:                 ; at 0x102a
+ *     inc dword [0x3000]
+ *     or dword [0x81000 + 0x20 * 4], 1
+ *     add esp, 4
+ *     iret
+ */
+static const uint8_t prog_pfrep[] = {
+    0xb8, 0x00, 0x00, 0x08, 0x00, 0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d,
+    0x00, 0x00, 0x00, 0x80, 0x0f, 0x22, 0xc0, 0xbf, 0x00, 0xf0, 0x01, 0x00,
+    0xb9, 0x00, 0x20, 0x00, 0x00, 0xb0, 0xcd, 0xf3, 0xaa, 0x0f, 0x20, 0xd0,
+    0xa3, 0x04, 0x30, 0x00, 0x00, 0xf4, 0xff, 0x05, 0x00, 0x30, 0x00, 0x00,
+    0x83, 0x0d, 0x80, 0x10, 0x08, 0x00, 0x01, 0x83, 0xc4, 0x04, 0xcf,
+};
+
+static void test_page_fault_resumes_rep(void **state)
+{
+    start_flat(BOOT_PROT32);
+    /* GDT: flat code 0x08 and data 0x10; IDT: #PF -> 0x102a */
+    poke64(0x508, mkdesc(0, 0xfffff, 0x9b, 0xc));
+    poke64(0x510, mkdesc(0, 0xfffff, 0x93, 0xc));
+    env.cpu.s.gdt.base = 0x500;
+    env.cpu.s.gdt.limit = 23;
+    poke64(0x600 + EXC_PF * 8, mkgate(8, 0x102a, 14, 0));
+    env.cpu.s.idt.base = 0x600;
+    env.cpu.s.idt.limit = 0x7ff;
+    /* identity-mapped first 4 MiB, page 0x20000 not present */
+    poke32(0x80000, 0x81000 | 3);
+    for (uint32_t i = 0; i < 1024; i++)
+        poke32(0x81000 + i * 4, (i << 12) | (i == 0x20 ? 2 : 3));
+    load(prog_pfrep, sizeof(prog_pfrep));
+    run(100000);
+    assert_int_equal(peek32(0x3000), 1);        /* one fault */
+    assert_int_equal(peek32(0x3004), 0x20000);  /* CR2 */
+    assert_int_equal(env.cpu.s.gpr[R_CX], 0);
+    assert_int_equal(env.cpu.s.gpr[R_DI], 0x21000);
+    for (uint32_t a = 0x1f000; a < 0x21000; a += 0x3ff)
+        assert_int_equal(env.ram[a], 0xcd);
+    assert_int_equal(env.ram[0x21000], 0);
+    assert_int_equal(env.cpu.s.gpr[R_SP], 0x8000);
+}
+
 /* --- an external interrupt through the vCPU link --- */
 
 static int ack_vector;
@@ -556,6 +659,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_repe_cmps_repne_scas, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_real_mode_loop_call, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_external_interrupt_after_sti, setup_env, teardown_env),
+        cmocka_unit_test_setup_teardown(test_single_step_trap, setup_env, teardown_env),
+        cmocka_unit_test_setup_teardown(test_single_step_trap_run, setup_env, teardown_env),
+        cmocka_unit_test_setup_teardown(test_page_fault_resumes_rep, setup_env, teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
