@@ -37,6 +37,7 @@ struct chardev {
     size_t in_head, in_count;
     struct chardev_frontend fe[2]; /* [1]: the mux's second frontend */
     int nfe, active;
+    void (*mux_focus)(void *opaque); /* input switched to fe[1] */
     int listen_fd;              /* socket: the listening socket */
     char *sock_path;            /* socket: unlinked on close */
 };
@@ -403,6 +404,8 @@ static void chardev_input_byte(struct chardev *cd, uint8_t c)
             chardev_deliver(cd);
             cd->in_count = 0;
             cd->active ^= 1;
+            if (cd->active == 1 && cd->mux_focus)
+                cd->mux_focus(cd->fe[1].opaque);
         }
         break;
     default:
@@ -452,11 +455,13 @@ void chardev_set_frontend(struct chardev *cd, const struct chardev_frontend *fe)
 }
 
 int chardev_add_mux_frontend(struct chardev *cd,
-                             const struct chardev_frontend *fe)
+                             const struct chardev_frontend *fe,
+                             void (*focus)(void *opaque))
 {
-    if (cd->nfe == 2)
+    if (cd->nfe != 1)
         return -EBUSY;
     cd->fe[cd->nfe++] = *fe;
+    cd->mux_focus = focus;
     return 0;
 }
 

@@ -43,10 +43,12 @@ size_t chardev_read(struct chardev *cd, uint8_t *buf, size_t len);
 
 void chardev_set_frontend(struct chardev *cd, const struct chardev_frontend *fe);
 /* A second frontend on the same backend (the monitor beside a serial port):
- * input goes to the first until Ctrl-A C switches. 0, or -EBUSY if there is
- * one already. */
+ * input goes to the first until Ctrl-A C switches; focus(fe->opaque), if
+ * not NULL, is called each time input switches to it. 0, or -EBUSY if there
+ * is one already. */
 int chardev_add_mux_frontend(struct chardev *cd,
-                             const struct chardev_frontend *fe);
+                             const struct chardev_frontend *fe,
+                             void (*focus)(void *opaque));
 /* The open "stdio" backend, or NULL (so the monitor can share it) */
 struct chardev *chardev_stdio(void);
 /* Read what the host has and hand as much as the frontend can take to it;

@@ -191,6 +191,12 @@ static void mon_receive(void *opaque, const uint8_t *buf, size_t len)
     }
 }
 
+/* Ctrl-A C switched the shared terminal to the monitor */
+static void mon_focus(void *opaque)
+{
+    mon_printf(opaque, "\n" MONITOR_PROMPT);
+}
+
 int monitor_open(struct monitor **out, const char *spec, struct vcpu_set *vs)
 {
     struct monitor *mon = calloc(1, sizeof(*mon));
@@ -200,7 +206,7 @@ int monitor_open(struct monitor **out, const char *spec, struct vcpu_set *vs)
     struct chardev_frontend fe = {mon_can_receive, mon_receive, NULL, mon};
     struct chardev *shared = strcmp(spec, "stdio") ? NULL : chardev_stdio();
     if (shared) {
-        if (chardev_add_mux_frontend(shared, &fe)) {
+        if (chardev_add_mux_frontend(shared, &fe, mon_focus)) {
             error_report("-monitor stdio: the terminal is taken twice already");
             free(mon);
             return -EBUSY;

@@ -1,6 +1,7 @@
 # -accel-switch-every: snapcount.asm (LCG rounds and PIT interrupt waits)
 # while tandem moves the machine between two backends every few
-# milliseconds must end with the same result as an undisturbed run. The
+# milliseconds must end with the same result as an undisturbed run, with
+# one vCPU and with an AP that waits for its SIPI throughout. The
 # pair is the test's backend and the JIT or KVM (or the interpreter);
 # skipped when this build and host have only one.
 . "$(dirname "$0")/lib/common.sh"
@@ -12,10 +13,16 @@ for b in jit kvm interp; do
 done
 [ -n "$partner" ] || skip "-accel-switch-every needs a second usable backend besides $ACCEL"
 asm snapcount
-run_guest 180 -bios "$GUEST_BUILD/snapcount.bin" -m 16 -accel-switch-every ${TANDEM_SWITCH_MS:-15}
-expect_line "result 115448c8" "$ERR"
-expect_status $EXIT_PASS
-line=$(grep "accel-switch-every:" "$ERR") || fail "no switch summary"
-echo "$line"
-n=$(echo "$line" | sed 's/.*: \([0-9]*\) switches.*/\1/')
-[ "$n" -ge 4 ] || fail "only $n switches"
+# with -smp 2 the AP waits for a SIPI that never comes: it must keep
+# waiting on every backend (a started AP would run the program again)
+for smp in 1 2; do
+    run_guest 180 -bios "$GUEST_BUILD/snapcount.bin" -m 16 -smp $smp \
+        -accel-switch-every ${TANDEM_SWITCH_MS:-15}
+    expect_line "result 115448c8" "$ERR"
+    expect_status $EXIT_PASS
+    [ "$(grep -c '^phase 0000$' "$ERR")" -eq 1 ] || fail "-smp $smp: the program started twice"
+    line=$(grep "accel-switch-every:" "$ERR") || fail "no switch summary"
+    echo "-smp $smp: $line"
+    n=$(echo "$line" | sed 's/.*: \([0-9]*\) switches.*/\1/')
+    [ "$n" -ge 4 ] || fail "only $n switches"
+done

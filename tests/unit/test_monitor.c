@@ -300,7 +300,9 @@ static void test_socket_clients(void **state)
 struct fe_log {
     char got[64];
     size_t n;
+    int focus;
 };
+static void log_focus(void *o) { ((struct fe_log *)o)->focus++; }
 static size_t log_room(void *o) { return 64 - ((struct fe_log *)o)->n; }
 static void log_recv(void *o, const uint8_t *buf, size_t len)
 {
@@ -327,8 +329,8 @@ static void test_stdio_mux(void **state)
     struct chardev_frontend a = {log_room, log_recv, NULL, &console};
     struct chardev_frontend b = {log_room, log_recv, NULL, &mon};
     chardev_set_frontend(cd, &a);
-    assert_int_equal(chardev_add_mux_frontend(cd, &b), 0);
-    assert_int_equal(chardev_add_mux_frontend(cd, &b), -EBUSY);
+    assert_int_equal(chardev_add_mux_frontend(cd, &b, log_focus), 0);
+    assert_int_equal(chardev_add_mux_frontend(cd, &b, log_focus), -EBUSY);
     assert_int_equal(write(master, "ab\x01" "cinfo\x01" "cz", 11), 11);
     usleep(20000);
     chardev_poll(cd);
@@ -336,6 +338,8 @@ static void test_stdio_mux(void **state)
     assert_memory_equal(console.got, "abz", 3);
     assert_int_equal(mon.n, 4);
     assert_memory_equal(mon.got, "info", 4);
+    assert_int_equal(mon.focus, 1); /* only the monitor hears of it */
+    assert_int_equal(console.focus, 0);
     chardev_close(cd);
     assert_null(chardev_stdio());
     dup2(saved_in, STDIN_FILENO);
