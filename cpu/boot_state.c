@@ -2,6 +2,8 @@
  * or long mode as the Linux boot protocol and Multiboot prescribe. */
 #include "cpu/boot_state.h"
 
+#include "cpu/cpu_model.h"
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -21,10 +23,23 @@ static void set_seg(struct x86_segment *seg, uint16_t sel, uint64_t base,
     seg->attr = attr;
 }
 
+/* What firmware leaves in the MTRRs: write-back by default, the PCI hole
+ * [0xB0000000, 4 GiB) uncacheable through two variable ranges */
+static void set_firmware_mtrrs(struct x86_state *s)
+{
+    const uint64_t valid = 1u << 11;
+    s->mtrr_def_type = (1u << 11) | 6;              /* enabled, WB */
+    s->mtrr_var[0] = 0xc0000000ull;                 /* UC */
+    s->mtrr_var[1] = (~(0x40000000ull - 1) & CPU_PHYS_MASK) | valid;
+    s->mtrr_var[2] = 0xb0000000ull;                 /* UC */
+    s->mtrr_var[3] = (~(0x10000000ull - 1) & CPU_PHYS_MASK) | valid;
+}
+
 void x86_state_apply_boot(struct x86_state *s, const struct boot_cpu *b)
 {
     if (b->mode == BOOT_RESET)
         return;
+    set_firmware_mtrrs(s);
     memcpy(s->gpr, b->gpr, sizeof(s->gpr));
     s->rip = b->rip;
     s->rflags = FL_FIXED1;
