@@ -236,6 +236,8 @@ static void check_linux(const char *kernel_rel, enum linux_entry want_entry,
     assert_int_equal(s.seg[S_CS].selector, 0x10);
     assert_int_equal(s.seg[S_DS].selector, 0x18);
     assert_int_equal(s.gdt.base, 0x500);
+    assert_int_equal(s.mtrr_def_type, 0x806);      /* MTRRs on, WB */
+    assert_int_equal(s.mtrr_var[2], 0xb0000000);   /* the PCI hole UC */
     if (want_entry == LINUX_ENTRY_64) {
         assert_true(s.efer & EFER_LMA);
         assert_true(s.seg[S_CS].attr & SEG_ATTR_L);
