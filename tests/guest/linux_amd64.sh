@@ -13,6 +13,7 @@ linux_start "$ARCH"
 wait_for "TANDEM-GUEST-READY" "${LINUX_BOOT_TIMEOUT:-600}"
 echo "booted to the shell in $(( $(date +%s) - BOOT_START )) s"
 check_boot_log
+run_cmd "dmesg -n 1" 60   # kernel messages off the console from here on
 run_cmd "uname -m" 60
 case "$ARCH" in
 amd64) [ "$CMD_OUT" = "x86_64" ] || fail "uname -m says '$CMD_OUT'" ;;

@@ -54,7 +54,8 @@ run_cmd() {
     CMD_SEQ=$(date +%s%N)   # unique even from subshells
     send "echo CMD-BEGIN-$CMD_SEQ; $1; echo CMD-END-$CMD_SEQ"
     wait_for "CMD-END-$CMD_SEQ" "${2:-60}" -x
-    CMD_OUT=$(tr -d '\r' <"$CONSOLE" | sed -n "/^CMD-BEGIN-$CMD_SEQ\$/,/^CMD-END-$CMD_SEQ\$/p" | sed '1d;$d')
+    CMD_OUT=$(tr -d '\r' <"$CONSOLE" | sed -n "/^CMD-BEGIN-$CMD_SEQ\$/,/^CMD-END-$CMD_SEQ\$/p" |
+        sed '1d;$d' | grep -v '^\[ *[0-9]*\.[0-9]*\] ')   # not kernel messages
 }
 
 # wait_exit SECONDS: tandem ends; sets $status
