@@ -3,11 +3,13 @@
  * NT set. The new TSS is read and checked and the old state saved before
  * anything changes; faults after the switch commits (segment loads with
  * #TS/#NP/#SS, the EIP limit check) are delivered here, in the new task,
- * and the switch returns normally. */
+ * and the switch returns normally; so is the #DB trap of a TSS with its T
+ * bit set. */
 #include <string.h>
 #include "cpu/sys_internal.h"
 
 #define TSS_BUSY_BIT (1ull << 41)  /* type bit 1 of the descriptor */
+#define DR6_BT (1u << 15)          /* debug trap from a task switch */
 
 /* everything a TSS holds, in one form for both sizes */
 struct tss_image {
@@ -17,6 +19,7 @@ struct tss_image {
     uint16_t seg[6];
     uint16_t ldt;
     uint16_t link;
+    bool trap;          /* the T bit (32-bit TSS only) */
 };
 
 static bool tss_is32(unsigned type)
@@ -48,6 +51,7 @@ static void tss_read_image(struct cpu *cpu, uint64_t base, bool is32,
         for (int i = 0; i < 6; i++)
             t->seg[i] = (uint16_t)rd(cpu, base, 0x48 + i * 4, 2);
         t->ldt = (uint16_t)rd(cpu, base, 0x60, 2);
+        t->trap = rd(cpu, base, 0x64, 2) & 1;
     } else {
         t->cr3 = 0;
         t->eip = rd(cpu, base, 0x0e, 2);
@@ -58,6 +62,7 @@ static void tss_read_image(struct cpu *cpu, uint64_t base, bool is32,
             t->seg[i] = (uint16_t)rd(cpu, base, 0x22 + i * 2, 2);
         t->seg[S_FS] = t->seg[S_GS] = 0;
         t->ldt = (uint16_t)rd(cpu, base, 0x2a, 2);
+        t->trap = false;
     }
 }
 
@@ -236,6 +241,12 @@ void cpu_task_switch(struct cpu *cpu, uint16_t tss_sel, int reason,
     if (setjmp(cpu->fault_jmp) == 0) {
         task_finish(cpu, &t, new32, ext, has_error, error_code);
         memcpy(cpu->fault_jmp, outer, sizeof(outer));
+        if (t.trap) {
+            /* the T bit: a debug trap before the new task's first
+             * instruction, reported by DR6.BT */
+            s->dr[6] |= DR6_BT;
+            cpu_deliver_event(cpu, EXC_DB, EV_EXCEPTION, false, 0, s->rip);
+        }
         return;
     }
     memcpy(cpu->fault_jmp, outer, sizeof(outer));

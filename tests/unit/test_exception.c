@@ -2,7 +2,8 @@
  * cpu/task.c): the stack frames of real mode, protected mode with a ring
  * change, V86 to ring 0, long mode with IST; soft-INT gate DPL checks;
  * double fault and triple fault; NMI masking; a task switch by CALL to a
- * TSS and back by IRET with busy bits and the back link. */
+ * TSS and back by IRET with busy bits and the back link; the #DB of a TSS
+ * with the T bit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -350,6 +351,32 @@ static void test_task_switch(void **state)
     assert_int_equal(peek32(0x6000 - 12), 0x1000);       /* the new EIP */
 }
 
+/* a TSS with the T bit: #DB in the new task before its first instruction,
+ * DR6.BT set, the frame on the new task's stack */
+static void test_task_switch_trap(void **state)
+{
+    (void)state;
+    struct cpu *cpu = &env.cpu;
+    env_prot(0);
+    idt32(EXC_DB, SEL_CODE0, 0x2222, 14, 0);
+    fill_tss32(TSS_B, 0x7777, 0x6000, SEL_CODE0, SEL_DATA0);
+    poke16(TSS_B + 0x64, 1);
+    cpu->s.rip = 0x4321;
+    cpu_far_jmp(cpu, SEL_TSS_B, 0);
+    assert_int_equal(cpu->s.tr.selector, SEL_TSS_B);
+    assert_int_equal(cpu->s.rip, 0x2222);
+    assert_true(cpu->s.dr[6] & (1u << 15));
+    assert_int_equal(cpu->s.gpr[R_SP], 0x6000 - 12);
+    assert_int_equal(peek32(0x6000 - 12), 0x7777);      /* the new EIP */
+    assert_int_equal(peek32(TSS_A + 0x20), 0x4321);     /* old task saved */
+    /* without the T bit: no trap */
+    fill_tss32(TSS_A, 0x5555, 0x5000, SEL_CODE0, SEL_DATA0);
+    cpu->s.dr[6] = 0xffff0ff0;
+    cpu_far_jmp(cpu, SEL_TSS_A, 0);
+    assert_int_equal(cpu->s.rip, 0x5555);
+    assert_false(cpu->s.dr[6] & (1u << 15));
+}
+
 static void test_io_bitmap(void **state)
 {
     (void)state;
@@ -380,6 +407,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_double_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_inner_stack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_task_switch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_task_switch_trap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_io_bitmap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
