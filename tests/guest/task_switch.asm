@@ -1,13 +1,16 @@
 ; Hardware task switches: JMP to a TSS descriptor and back, CALL to a TSS
 ; (NT and the back link) with IRET back, INT through a task gate in the IDT,
 ; and a #GP through a task gate with its error code on the new task's
-; stack. Checks the registers saved in the old TSS, those loaded from the new
+; stack; the T bit (#DB on entry), the LDT named by the new TSS, and #GP for
+; a busy TSS. Checks the registers saved in the old TSS, those loaded from the new
 ; one, TR and the busy bits. A Multiboot kernel (pm32.inc); task A is the
 ; harness's TSS; prints "step ok: NAME", then PASS.
 %include "pm32.inc"
 
 TSS_B    equ 0x30
 TSS_C    equ 0x38
+LDT_SEL  equ 0x40               ; an LDT with one data segment
+LDT_DS   equ 0x04               ; its entry 0 (TI = 1)
 STACK_B  equ 0x60000
 STACK_C  equ 0x58000
 NT       equ 0x4000
@@ -46,6 +49,11 @@ main:
     mov edi, gdt + TSS_C
     mov eax, tss_c
     call tss_desc
+    mov edi, gdt + LDT_SEL      ; LDT descriptor: base ldt, limit 7, type 2
+    mov eax, ldt
+    call tss_desc
+    mov byte [gdt + LDT_SEL], 7
+    mov byte [gdt + LDT_SEL + 5], 0x82
 
     ; --- JMP to task B, JMP back ---
     mov edi, tss_b
@@ -71,6 +79,12 @@ main:
     mov ebx, STACK_B
     mov ecx, 0xb1000000
     call init_tss
+    mov word [tss_b + 0x60], LDT_SEL
+    mov word [tss_b + 0x64], 1  ; T: #DB before task B's first instruction
+    xor eax, eax
+    mov dr6, eax
+    mov dword [fault_count], 0
+    EXPECT 1, 0                 ; the #DB handler returns with IRET
     SET_REGS 0xa1000000
     call TSS_B:0
 .call_back:
@@ -81,6 +95,9 @@ main:
     CHECK eax, 0, "task A NT after IRET"
     TYPE_IS TSS_B, 0x89, "task B not busy after IRET"
     CHECK [tss_b + 0x20], task_b_call.after, "EIP saved in TSS B by IRET"
+    sldt ax
+    movzx eax, ax
+    CHECK eax, 0, "task A LDT after IRET"
     STEP "iret back to task A"
 
     ; --- INT through a task gate ---
@@ -144,6 +161,13 @@ task_b_jmp:
 
 task_b_call:
     REGS_ARE 0xb1000000, "task B registers from its TSS"
+    ; the T bit: a #DB trap before this first instruction, DR6.BT
+    CHECK [fault_count], 1, "#DB for the T bit"
+    CHECK [fault_eip], task_b_call, "#DB for the T bit: eip"
+    mov eax, dr6
+    and eax, 0x8000
+    CHECK eax, 0x8000, "DR6.BT"
+    STEP "debug trap on task switch"
     pushfd
     pop eax
     and eax, NT
@@ -153,6 +177,23 @@ task_b_call:
     TYPE_IS TSS_SEL, 0x8b, "task A still busy after CALL"
     TYPE_IS TSS_B, 0x8b, "task B busy after CALL"
     STEP "call to task B"
+    ; the LDT named by TSS B
+    sldt ax
+    movzx eax, ax
+    CHECK eax, LDT_SEL, "LDTR in task B"
+    mov ax, LDT_DS
+    mov fs, ax
+    CHECK [fs:0], 0x4c44542e, "a load through the LDT segment"
+    STEP "ldt from the new tss"
+    ; a task cannot be entered while busy: #GP(selector)
+    EXPECT 13, .busy
+    jmp TSS_B:0
+    NOFAULT "JMP to the busy task B"
+.busy:
+    CHECK [fault_err], TSS_B, "#GP error code for a busy TSS"
+    pushfd                      ; the #GP handler resumed here with NT clear
+    or dword [esp], NT
+    popfd
     iret
 .after:
     PRINT "task B resumed"
@@ -233,6 +274,12 @@ init_tss:
     popad
     ret
 
+align 8
+%define LDT_DATA_BASE (ldt_data - $$ + 0x100000)
+ldt:                            ; one flat-limit data segment based at ldt_data
+    dd ((LDT_DATA_BASE & 0xffff) << 16) | 0xffff
+    dd (LDT_DATA_BASE & 0xff000000) | ((LDT_DATA_BASE >> 16) & 0xff) | 0x00cf9200
+ldt_data: db ".TDL"
 align 128
 tss_b: times 0x68 db 0
 align 128
