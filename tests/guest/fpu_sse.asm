@@ -24,6 +24,28 @@
     ldmxcsr [mxcsr]
 %endmacro
 
+
+; XOP "name", op, a, b[, imm]: xmm0 := a; op xmm0, [b][, imm]; show xmm0
+%macro XOP 4
+    movdqu xmm0, [%3]
+    %2 xmm0, [%4]
+    movdqu [res], xmm0
+    SHOW %1, 16
+%endmacro
+%macro XOP 5
+    movdqu xmm0, [%3]
+    %2 xmm0, [%4], %5
+    movdqu [res], xmm0
+    SHOW %1, 16
+%endmacro
+; XSH "name", op, a, imm: xmm0 := a; op xmm0, imm; show xmm0
+%macro XSH 4
+    movdqu xmm0, [%3]
+    %2 xmm0, %4
+    movdqu [res], xmm0
+    SHOW %1, 16
+%endmacro
+
 main:
     mov eax, cr0
     and eax, ~0x0c              ; EM, TS off
@@ -93,6 +115,59 @@ main:
     fstp tword [res + 2]
     fstp tword [res + 12]
     SHOW "frstor", 22
+    fninit
+
+
+    ; more x87: partial remainder, 2^x-1, scale, extract, tangent,
+    ; sine and cosine, pi in two rounding modes, a FIST that overflows
+    fninit
+    fld qword [c_three]
+    fld qword [c_10_5]
+    fprem
+    fnstsw ax
+    and eax, 0x4700
+    mov [res + 10], ax
+    fstp tword [res]
+    fstp st0
+    SHOW "fprem", 12
+    fld qword [c_half]
+    f2xm1
+    fstp tword [res]
+    SHOW "f2xm1", 10
+    fld qword [c_three]
+    fld qword [c_1_5]
+    fscale
+    fstp tword [res]
+    fstp st0
+    SHOW "fscale", 10
+    fld qword [c_ten]
+    fxtract
+    fstp tword [res]
+    fstp tword [res + 10]
+    SHOW "fxtract", 20
+    fld qword [c_one]
+    fptan
+    fstp tword [res]
+    fstp tword [res + 10]
+    SHOW "fptan", 20
+    fld qword [c_half]
+    fsincos
+    fstp tword [res]
+    fstp tword [res + 10]
+    SHOW "fsincos", 20
+    FPU_RC 1
+    fldpi
+    fstp tword [res]
+    FPU_RC 2
+    fldpi
+    fstp tword [res + 10]
+    FPU_RC 0
+    SHOW "fldpi rc1 rc2", 20
+    fninit
+    fld qword [c_big]
+    fistp word [res]
+    fnstsw [res + 2]
+    SHOW "fist overflow", 4
     fninit
 
     ; --- SSE, SSE2 ---
@@ -168,6 +243,64 @@ main:
     mov [res + 4], eax
     SHOW "popcnt", 8
 
+    ; more SSE..SSE4.1: NaN and signed-zero rules of MAX/MIN, horizontal
+    ; and dot products, conversions, integer multiplies, packs, blends
+    XOP "maxps", maxps, ps_c, ps_d
+    XOP "minps", minps, ps_c, ps_d
+    XOP "minsd", minsd, ps_d, ps_c
+    XOP "dpps", dpps, ps_a, ps_b, 0xf1
+    XOP "haddps", haddps, ps_a, ps_b
+    XOP "addsubpd", addsubpd, pd_a, pd_b
+    XOP "sqrtps", sqrtps, ps_e, ps_e
+    XOP "cvtps2dq", cvtps2dq, ps_f, ps_f
+    XOP "cvttps2dq", cvttps2dq, ps_f, ps_f
+    XOP "cvtpd2ps", cvtpd2ps, pd_a, pd_a
+    XOP "cvtdq2pd", cvtdq2pd, bytes_b, bytes_b
+    XOP "roundps", roundps, ps_f, ps_f, 0
+    XOP "roundps floor", roundps, ps_f, ps_f, 9
+    XOP "pmulhrsw", pmulhrsw, bytes_a, bytes_b
+    XOP "pmuldq", pmuldq, bytes_a, bytes_b
+    XOP "pmulld", pmulld, bytes_a, bytes_b
+    XOP "packusdw", packusdw, bytes_a, bytes_b
+    XOP "packsswb", packsswb, bytes_a, bytes_b
+    XOP "pminud", pminud, bytes_a, bytes_b
+    XOP "pmaxsb", pmaxsb, bytes_a, bytes_b
+    XOP "psadbw", psadbw, bytes_a, bytes_b
+    XOP "pavgb", pavgb, bytes_a, bytes_b
+    XOP "mpsadbw", mpsadbw, bytes_a, bytes_b, 5
+    XOP "phminposuw", phminposuw, bytes_b, bytes_b
+    XOP "pmovsxbw", pmovsxbw, bytes_b, bytes_b
+    XOP "pmovzxbd", pmovzxbd, bytes_b, bytes_b
+    XOP "palignr", palignr, bytes_a, bytes_b, 5
+    XOP "insertps", insertps, ps_a, ps_b + 4, 0x29
+    XOP "pshufd", pshufd, bytes_a, bytes_b, 0x1b
+    XOP "punpckhbw", punpckhbw, bytes_a, bytes_b
+    XSH "psrad", psrad, bytes_b, 3
+    XSH "pslldq", pslldq, bytes_b, 5
+    movdqu xmm0, [bytes_b]
+    pmovmskb eax, xmm0
+    mov [res], eax
+    SHOW "pmovmskb", 4
+    movdqu xmm0, [bytes_a]
+    ptest xmm0, [bytes_b]
+    pushfd
+    pop eax
+    and eax, 0x8d5
+    mov [res], eax
+    movdqu xmm0, [shuf_mask]
+    ptest xmm0, [shuf_mask]
+    pushfd
+    pop eax
+    and eax, 0x8d5
+    mov [res + 4], eax
+    SHOW "ptest", 8
+    mov eax, 4
+    mov edx, 11
+    movdqu xmm1, [str_needle]
+    pcmpestrm xmm1, [str_hay], 0x44
+    movdqu [res], xmm0
+    SHOW "pcmpestrm", 16
+
     PRINT "PASS"
     NEWLINE
     PASS
@@ -228,6 +361,16 @@ c_1_1:      dq 1.1
 c_3_3:      dq 3.3
 c_ext:      dq 0xc90fdaa22168c235
             dw 0xc000
+c_10_5:     dq 10.5
+c_half:     dq 0.5
+c_1_5:      dq 1.5
+align 16
+ps_c:       dd 0x7fc00000, 0x80000000, 1.0, -1.0
+ps_d:       dd 1.0, 0.0, 0x7fc00001, -2.0
+ps_e:       dd 2.0, 9.0, 0.5, 1.0e-3
+ps_f:       dd 2.5, -2.5, 3.5, 1.0e10
+pd_a:       dq 1.5, -2.25
+pd_b:       dq 0.25, 4.0
 align 16
 ps_a:       dd 1.5, 2.25, -3.0, 1.0e10
 ps_b:       dd 0.25, 1.0e-3, 7.5, -1.0e10

@@ -46,6 +46,15 @@ static const unsigned char shuf_mask[16] __attribute__((aligned(16))) = {
     0x01, 0x02, 0xff, 0x07, 0x0c, 0x0d, 0x0e, 0x40 };
 static const char str_needle[16] __attribute__((aligned(16))) = "lo w";
 static const char str_hay[16] __attribute__((aligned(16))) = "hello world";
+static const double c_10_5 = 10.5, c_half = 0.5, c_1_5 = 1.5;
+static const uint32_t ps_c[4] __attribute__((aligned(16))) = { 0x7fc00000, 0x80000000,
+                                                               0x3f800000, 0xbf800000 };
+static const uint32_t ps_d[4] __attribute__((aligned(16))) = { 0x3f800000, 0, 0x7fc00001,
+                                                               0xc0000000 };
+static const float ps_e[4] __attribute__((aligned(16))) = { 2.0f, 9.0f, 0.5f, 1.0e-3f };
+static const float ps_f[4] __attribute__((aligned(16))) = { 2.5f, -2.5f, 3.5f, 1.0e10f };
+static const double pd_a[2] __attribute__((aligned(16))) = { 1.5, -2.25 };
+static const double pd_b[2] __attribute__((aligned(16))) = { 0.25, 4.0 };
 
 static void x87_rounding(void)
 {
@@ -109,6 +118,37 @@ int main(void)
         show("frstor", 22);
         __asm__ volatile("fninit");
     }
+    __asm__ volatile("fninit");
+    {
+        uint16_t sw;
+        __asm__ volatile("fldl %2\n\tfldl %3\n\tfprem\n\tfnstsw %1\n\tfstpt %0\n\tfstp %%st(0)"
+                         : "=m"(*r80), "=m"(sw) : "m"(c_three), "m"(c_10_5));
+        sw &= 0x4700;
+        memcpy(res + 10, &sw, 2);
+        show("fprem", 12);
+    }
+    __asm__ volatile("fldl %1\n\tf2xm1\n\tfstpt %0" : "=m"(*r80) : "m"(c_half));
+    show("f2xm1", 10);
+    __asm__ volatile("fldl %1\n\tfldl %2\n\tfscale\n\tfstpt %0\n\tfstp %%st(0)" : "=m"(*r80)
+                     : "m"(c_three), "m"(c_1_5));
+    show("fscale", 10);
+#define TWO80(insn, in) __asm__ volatile("fldl %2\n\t" insn "\n\tfstpt %0\n\tfstpt %1" \
+        : "=m"(*r80), "=m"(*(long double *)(res + 10)) : "m"(in))
+    TWO80("fxtract", c_ten);
+    show("fxtract", 20);
+    TWO80("fptan", c_one);
+    show("fptan", 20);
+    TWO80("fsincos", c_half);
+    show("fsincos", 20);
+    fpu_rc(1);
+    __asm__ volatile("fldpi\n\tfstpt %0" : "=m"(*r80));
+    fpu_rc(2);
+    __asm__ volatile("fldpi\n\tfstpt %0" : "=m"(*(long double *)(res + 10)));
+    fpu_rc(0);
+    show("fldpi rc1 rc2", 20);
+    __asm__ volatile("fninit\n\tfldl %2\n\tfistps %0\n\tfnstsw %1\n\tfninit"
+                     : "=m"(*(int16_t *)res), "=m"(*(uint16_t *)(res + 2)) : "m"(c_big));
+    show("fist overflow", 4);
     __asm__ volatile("movups %1, %%xmm0\n\taddps %2, %%xmm0\n\tmovups %%xmm0, %0"
                      : "=m"(res) : "m"(ps_a), "m"(ps_b) : "xmm0");
     show("addps", 16);
@@ -179,6 +219,62 @@ int main(void)
         b = (b & 0xffff) | (a & 0xffff0000u);
         memcpy(res + 4, &b, 4);
         show("popcnt", 8);
+    }
+#define XOP(name, op, a, b) do { \
+        __asm__ volatile("movdqu %1, %%xmm0\n\t" op "\n\tmovdqu %%xmm0, %0" \
+                         : "=m"(res) : "m"(a), "m"(b) : "xmm0"); \
+        show(name, 16); \
+    } while (0)
+    XOP("maxps", "maxps %2, %%xmm0", ps_c, ps_d);
+    XOP("minps", "minps %2, %%xmm0", ps_c, ps_d);
+    XOP("minsd", "minsd %2, %%xmm0", ps_d, ps_c);
+    XOP("dpps", "dpps $0xf1, %2, %%xmm0", ps_a, ps_b);
+    XOP("haddps", "haddps %2, %%xmm0", ps_a, ps_b);
+    XOP("addsubpd", "addsubpd %2, %%xmm0", pd_a, pd_b);
+    XOP("sqrtps", "sqrtps %2, %%xmm0", ps_e, ps_e);
+    XOP("cvtps2dq", "cvtps2dq %2, %%xmm0", ps_f, ps_f);
+    XOP("cvttps2dq", "cvttps2dq %2, %%xmm0", ps_f, ps_f);
+    XOP("cvtpd2ps", "cvtpd2ps %2, %%xmm0", pd_a, pd_a);
+    XOP("cvtdq2pd", "cvtdq2pd %2, %%xmm0", bytes_b, bytes_b);
+    XOP("roundps", "roundps $0, %2, %%xmm0", ps_f, ps_f);
+    XOP("roundps floor", "roundps $9, %2, %%xmm0", ps_f, ps_f);
+    XOP("pmulhrsw", "pmulhrsw %2, %%xmm0", bytes_a, bytes_b);
+    XOP("pmuldq", "pmuldq %2, %%xmm0", bytes_a, bytes_b);
+    XOP("pmulld", "pmulld %2, %%xmm0", bytes_a, bytes_b);
+    XOP("packusdw", "packusdw %2, %%xmm0", bytes_a, bytes_b);
+    XOP("packsswb", "packsswb %2, %%xmm0", bytes_a, bytes_b);
+    XOP("pminud", "pminud %2, %%xmm0", bytes_a, bytes_b);
+    XOP("pmaxsb", "pmaxsb %2, %%xmm0", bytes_a, bytes_b);
+    XOP("psadbw", "psadbw %2, %%xmm0", bytes_a, bytes_b);
+    XOP("pavgb", "pavgb %2, %%xmm0", bytes_a, bytes_b);
+    XOP("mpsadbw", "mpsadbw $5, %2, %%xmm0", bytes_a, bytes_b);
+    XOP("phminposuw", "phminposuw %2, %%xmm0", bytes_b, bytes_b);
+    XOP("pmovsxbw", "pmovsxbw %2, %%xmm0", bytes_b, bytes_b);
+    XOP("pmovzxbd", "pmovzxbd %2, %%xmm0", bytes_b, bytes_b);
+    XOP("palignr", "palignr $5, %2, %%xmm0", bytes_a, bytes_b);
+    XOP("insertps", "insertps $0x29, 4+%2, %%xmm0", ps_a, ps_b);
+    XOP("pshufd", "pshufd $0x1b, %2, %%xmm0", bytes_a, bytes_b);
+    XOP("punpckhbw", "punpckhbw %2, %%xmm0", bytes_a, bytes_b);
+    XOP("psrad", "psrad $3, %%xmm0", bytes_b, bytes_b);
+    XOP("pslldq", "pslldq $5, %%xmm0", bytes_b, bytes_b);
+    {
+        uint32_t m;
+        __asm__ volatile("movdqu %1, %%xmm0\n\tpmovmskb %%xmm0, %0" : "=r"(m) : "m"(bytes_b) : "xmm0");
+        memcpy(res, &m, 4);
+        show("pmovmskb", 4);
+        uint64_t f1, f2;
+        __asm__ volatile("movdqu %2, %%xmm0\n\tptest %3, %%xmm0\n\tpushfq\n\tpopq %0\n\t"
+                         "movdqu %4, %%xmm0\n\tptest %4, %%xmm0\n\tpushfq\n\tpopq %1"
+                         : "=r"(f1), "=r"(f2) : "m"(bytes_a), "m"(bytes_b), "m"(shuf_mask)
+                         : "xmm0", "cc");
+        uint32_t v1 = (uint32_t)f1 & 0x8d5, v2 = (uint32_t)f2 & 0x8d5;
+        memcpy(res, &v1, 4);
+        memcpy(res + 4, &v2, 4);
+        show("ptest", 8);
+        __asm__ volatile("movdqu %1, %%xmm1\n\tpcmpestrm $0x44, %2, %%xmm1\n\tmovdqu %%xmm0, %0"
+                         : "=m"(res) : "m"(str_needle), "m"(str_hay), "a"(4), "d"(11)
+                         : "xmm0", "xmm1", "ecx", "cc");
+        show("pcmpestrm", 16);
     }
     return 0;
 }
