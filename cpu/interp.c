@@ -14,6 +14,7 @@
  * all vCPUs (they run on one thread). */
 #include "cpu/interp.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -56,8 +57,13 @@ struct interp_cpu {
     const uint32_t *fetch_stamp; /* the page's stamp */
     bool wait_sipi;            /* an AP after INIT */
     bool attention;            /* look at the state before the next insn */
-    bool careful;              /* TF, an interrupt shadow or tracing: take
-                                  the path that handles them */
+    bool careful;              /* TF, an interrupt shadow, tracing or the
+                                  debugger: take the path for them */
+    /* the debugger (gdb stub): single-step and breakpoints at linear
+     * addresses; bp_resume lets the instruction at a breakpoint run once */
+    bool single_step, bp_resume;
+    unsigned nbp;
+    uint64_t bp[INTERP_MAX_BREAKPOINTS];
     bool chain_ok;             /* no memory-map change since the fetch page
                                   was mapped: next links may be followed */
     uint64_t icount_reported;  /* for the instruction-count clock */
@@ -558,7 +564,7 @@ static int service_events(struct cpu *cpu, struct interp_cpu *ic,
     if (cpu->s.interrupt_shadow)
         ic->attention = true;
     ic->careful = cpu->s.interrupt_shadow || (cpu->s.rflags & FL_TF) ||
-                  (log_mask & LOG_EXEC);
+                  (log_mask & LOG_EXEC) || ic->single_step || ic->nbp;
     return -1;
 }
 
@@ -625,6 +631,43 @@ static void account_icount(struct cpu *cpu, struct interp_cpu *ic)
     ic->icount_reported = cpu->icount;
 }
 
+static bool at_breakpoint(const struct cpu *cpu, const struct interp_cpu *ic)
+{
+    uint64_t lin = fetch_linear(cpu, cpu->s.rip);
+    for (unsigned i = 0; i < ic->nbp; i++)
+        if (ic->bp[i] == lin)
+            return true;
+    return false;
+}
+
+void interp_set_single_step(struct cpu *cpu, bool on)
+{
+    struct interp_cpu *ic = interp_get(cpu);
+    ic->single_step = on;
+    ic->attention = true;
+}
+
+int interp_breakpoint(struct cpu *cpu, uint64_t lin, bool insert)
+{
+    struct interp_cpu *ic = interp_get(cpu);
+    unsigned i = 0;
+    while (i < ic->nbp && ic->bp[i] != lin)
+        i++;
+    if (insert) {
+        if (i < ic->nbp)
+            return 0;
+        if (ic->nbp == INTERP_MAX_BREAKPOINTS)
+            return -ENOSPC;
+        ic->bp[ic->nbp++] = lin;
+    } else {
+        if (i == ic->nbp)
+            return -ENOENT;
+        ic->bp[i] = ic->bp[--ic->nbp];
+    }
+    ic->attention = true;
+    return 0;
+}
+
 static int run_loop(struct cpu *cpu, struct interp_cpu *ic, int64_t deadline)
 {
     _Atomic unsigned *events = cpu->link ? &cpu->link->events
@@ -650,8 +693,18 @@ static int run_loop(struct cpu *cpu, struct interp_cpu *ic, int64_t deadline)
                 return RUN_DEADLINE;
         }
         if (__builtin_expect(ic->careful, 0)) {
+            if (ic->nbp && !ic->bp_resume && at_breakpoint(cpu, ic)) {
+                ic->bp_resume = true;
+                account_icount(cpu, ic);
+                return RUN_DEBUG;
+            }
+            ic->bp_resume = false;
             exec_one(cpu, ic);
             prev = NULL;
+            if (ic->single_step) {
+                account_icount(cpu, ic);
+                return RUN_DEBUG;
+            }
             continue;
         }
         /* the common case: no TF, no shadow, no tracing; an instruction

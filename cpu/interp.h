@@ -43,6 +43,11 @@ void interp_halt(struct cpu *cpu);
 /* An AP after power-on or INIT waits for a SIPI (interp_backend.c) */
 void interp_set_wait_sipi(struct cpu *cpu, bool wait);
 bool interp_wait_sipi(struct cpu *cpu);
+/* The debugger: stop (RUN_DEBUG) after every instruction, or before one at
+ * a linear address; interp_breakpoint returns 0 or -ENOSPC/-ENOENT */
+#define INTERP_MAX_BREAKPOINTS 32
+void interp_set_single_step(struct cpu *cpu, bool on);
+int interp_breakpoint(struct cpu *cpu, uint64_t lin, bool insert);
 /* Guest code in [gpa, gpa+len) changed behind the MMU's back */
 void interp_invalidate_code(uint64_t gpa, uint64_t len);
 /* For a backend that runs most instructions itself (the JIT) between

@@ -2,7 +2,8 @@
  * cpu/interp*.c behind struct cpu_backend_ops. Each vCPU is a struct cpu
  * wired to the machine; vCPU 0 starts as the loader asked (vm/boot.h), the
  * others wait for a SIPI. Kicks only raise the link's EXIT event, which the
- * run loop polls between instructions. */
+ * run loop polls between instructions. Debugging: single-step and
+ * breakpoints (no watchpoints yet). */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -80,13 +81,29 @@ static void interp_kick(void *vcpu)
 
 static int interp_set_debug(void *vcpu, bool single_step)
 {
-    return -ENOTSUP;
+    interp_set_single_step(vcpu, single_step);
+    return 0;
 }
 
-static int interp_debug_point(void *vcpu, enum debug_kind kind, uint64_t addr,
-                              uint64_t len)
+/* breakpoints only; watchpoints are not implemented */
+static int debug_point(void *vcpu, enum debug_kind kind, uint64_t addr,
+                       bool insert)
 {
-    return -ENOTSUP;
+    if (kind != DBG_SW_BREAK && kind != DBG_HW_BREAK)
+        return -ENOTSUP;
+    return interp_breakpoint(vcpu, addr, insert);
+}
+
+static int interp_insert_debug(void *vcpu, enum debug_kind kind,
+                               uint64_t addr, uint64_t len)
+{
+    return debug_point(vcpu, kind, addr, true);
+}
+
+static int interp_remove_debug(void *vcpu, enum debug_kind kind,
+                               uint64_t addr, uint64_t len)
+{
+    return debug_point(vcpu, kind, addr, false);
 }
 
 static void interp_invalidate(void *vcpu, uint64_t gpa, uint64_t len)
@@ -105,8 +122,8 @@ static const struct cpu_backend_ops interp_ops = {
     .run = interp_backend_run,
     .kick = interp_kick,
     .set_debug = interp_set_debug,
-    .insert_debug = interp_debug_point,
-    .remove_debug = interp_debug_point,
+    .insert_debug = interp_insert_debug,
+    .remove_debug = interp_remove_debug,
     .invalidate_code = interp_invalidate,
     .priority = 0,
 };

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdint.h>
 #include "cpu_env.h"
 #include "cpu/boot_state.h"
@@ -600,6 +601,30 @@ static void test_page_fault_resumes_rep(void **state)
     assert_int_equal(env.cpu.s.gpr[R_SP], 0x8000);
 }
 
+static void test_breakpoint_and_single_step(void **state)
+{
+    start_real();
+    load(prog_loop16, sizeof(prog_loop16));
+    /* a breakpoint at "add ax, cx" (CODE + 5) stops before it each round */
+    assert_int_equal(interp_breakpoint(&env.cpu, CODE + 5, true), 0);
+    assert_int_equal(interp_run(&env.cpu, INT64_MAX), RUN_DEBUG);
+    assert_int_equal(env.cpu.s.rip, CODE + 5);
+    assert_int_equal(env.cpu.s.gpr[R_AX] & 0xffff, 0);
+    assert_int_equal(interp_run(&env.cpu, INT64_MAX), RUN_DEBUG);
+    assert_int_equal(env.cpu.s.rip, CODE + 5);
+    assert_int_equal(env.cpu.s.gpr[R_AX] & 0xffff, 1000);
+    assert_int_equal(interp_breakpoint(&env.cpu, CODE + 5, false), 0);
+    assert_int_equal(interp_breakpoint(&env.cpu, CODE + 5, false), -ENOENT);
+    /* single-step: one instruction per run */
+    interp_set_single_step(&env.cpu, true);
+    assert_int_equal(interp_run(&env.cpu, INT64_MAX), RUN_DEBUG);
+    assert_int_equal(env.cpu.s.rip, CODE + 7);
+    assert_int_equal(env.cpu.s.gpr[R_AX] & 0xffff, 1000 + 999);
+    interp_set_single_step(&env.cpu, false);
+    assert_int_equal(interp_run(&env.cpu, INT64_MAX), RUN_HALT);
+    assert_int_equal(peek16(0x2000), (uint16_t)(1000 * 1001 / 2));
+}
+
 /* --- an external interrupt through the vCPU link --- */
 
 static int ack_vector;
@@ -662,6 +687,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_step_trap, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_single_step_trap_run, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_page_fault_resumes_rep, setup_env, teardown_env),
+        cmocka_unit_test_setup_teardown(test_breakpoint_and_single_step, setup_env, teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
