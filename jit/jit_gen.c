@@ -525,13 +525,13 @@ void gen_chain_exit(struct tctx *t, uint64_t rip)
 {
     struct emit *e = &t->e;
     struct jit_block *b = t->b;
-    emit_alu_mi(e, EA_ADD, 8,
-                emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.icount)),
-                (int32_t)(t->cur - t->ir + 1));
     if (b->nexits == JIT_MAX_EXITS) {
         gen_exit_to(t, rip);   /* not expected: the kinds have at most 2 */
         return;
     }
+    emit_alu_mi(e, EA_ADD, 8,
+                emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.icount)),
+                insns_so_far(t));
     struct jit_exit *x = &b->exits[b->nexits++];
     x->from = b;
     x->target_rip = rip;
