@@ -203,28 +203,43 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
     static const int8_t ops[I_COUNT] = {
         [I_ADD] = EA_ADD, [I_OR] = EA_OR, [I_AND] = EA_AND, [I_SUB] = EA_SUB,
         [I_XOR] = EA_XOR, [I_CMP] = EA_SUB, [I_TEST] = EA_AND,
+        [I_ADC] = EA_ADC, [I_SBB] = EA_SBB,
     };
     const struct x86_insn *insn = &ir->insn;
     struct emit *e = &t->e;
     unsigned id = insn->op->id, size = opnd_size(insn, 0);
+    bool carry = id == I_ADC || id == I_SBB;
+    if (carry)
+        gen_carry(t, HR_RBP);   /* 0 or 1 */
     if (insn->has_mem)
         gen_ea(t, insn);
     load_opnd(t, insn, 0, size, HR_R12);
     load_opnd(t, insn, 1, size, HR_R13);
     /* CMP and TEST compute their result too: it goes into the record */
     emit_mov_rr(e, 8, HR_R14, HR_R12);
+    if (carry) {
+        emit_mov_rr(e, 4, HR_RAX, HR_RBP);
+        emit_neg(e, 4, HR_RAX);   /* host CF = carry in */
+    }
     emit_alu_rr(e, (enum emit_alu)ops[id], size, HR_R14, HR_R13);
-    bool arith = id == I_ADD || id == I_SUB || id == I_CMP;
-    uint32_t op = id == I_ADD ? CC_OP_ADD : arith ? CC_OP_SUB : CC_OP_LOGIC;
+    bool arith = id == I_ADD || id == I_SUB || id == I_CMP || carry;
+    uint32_t op = id == I_ADD || id == I_ADC ? CC_OP_ADD
+                  : arith                    ? CC_OP_SUB
+                                             : CC_OP_LOGIC;
     if (ir->keep_cc) {
         store_record(t, op, size);
+        if (carry) {
+            /* ADC/SBB record as such only with a carry in (cpu/alu.h) */
+            emit_lea(e, 4, HR_RAX, emit_m(HR_RBP, (int32_t)op));
+            emit_store(e, 4, emit_m(HR_RBX, CC_FIELD(op)), HR_RAX);
+        }
         if (arith) {
             emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), HR_R12);
             emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), HR_R13);
         }
         emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
     }
-    t->fl = (struct flag_state){ .op = ir->keep_cc ? (int)op : -1,
+    t->fl = (struct flag_state){ .op = ir->keep_cc && !carry ? (int)op : -1,
                                  .size = size, .host = true };
     if (id != I_CMP && id != I_TEST)
         store_opnd(t, insn, 0, size, HR_R14);
@@ -258,6 +273,76 @@ static void gen_incdec(struct tctx *t, const struct jit_ir *ir)
     }
     t->fl = (struct flag_state){ .op = ir->keep_cc ? (int)op : -1,
                                  .size = size, .host = ir->keep_cc };
+    store_opnd(t, insn, 0, size, HR_R14);
+}
+
+static void gen_not(struct tctx *t, const struct x86_insn *insn)
+{
+    unsigned size = opnd_size(insn, 0);
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    load_opnd(t, insn, 0, size, HR_R14);
+    emit_not(&t->e, size, HR_R14);   /* NOT leaves the flags alone */
+    store_opnd(t, insn, 0, size, HR_R14);
+}
+
+/* NEG: the flags of 0 - a */
+static void gen_neg(struct tctx *t, const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    struct emit *e = &t->e;
+    unsigned size = opnd_size(insn, 0);
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    load_opnd(t, insn, 0, size, HR_R12);
+    emit_mov_rr(e, 8, HR_R14, HR_R12);
+    emit_neg(e, size, HR_R14);
+    if (ir->keep_cc) {
+        store_record(t, CC_OP_SUB, size);
+        emit_store_imm(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), 0);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), HR_R12);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
+    }
+    t->fl = (struct flag_state){ .op = ir->keep_cc ? CC_OP_SUB : -1,
+                                 .size = size, .host = ir->keep_cc };
+    store_opnd(t, insn, 0, size, HR_R14);
+}
+
+/* SHL/SHR/SAR by a constant 0 < count < width, recorded as cpu/alu.c
+ * does: CC_OP_RES with CF the last bit out, AF = 1, OF = MSB(res) ^ CF
+ * (SHL), the old MSB for SHR by one, else 0 */
+static void gen_shift(struct tctx *t, const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    struct emit *e = &t->e;
+    unsigned size = opnd_size(insn, 0), id = insn->op->id;
+    unsigned c = insn->op->opnd[1].method == OM_ONE ? 1 : (unsigned)insn->imm;
+    c &= size == 8 ? 63 : 31;
+    enum emit_shift op = id == I_SHL ? ES_SHL : id == I_SHR ? ES_SHR : ES_SAR;
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    load_opnd(t, insn, 0, size, HR_R12);
+    emit_mov_rr(e, 8, HR_R14, HR_R12);
+    emit_shift_ri(e, op, size, HR_R14, (uint8_t)c);
+    if (ir->keep_cc) {
+        emit_setcc(e, CC_B, HR_RAX);
+        emit_movzx_rr(e, 1, HR_RAX, HR_RAX);
+        int msb_of = id == I_SHL ? HR_R14 : id == I_SHR && c == 1 ? HR_R12 : -1;
+        if (msb_of >= 0) {
+            emit_mov_rr(e, 8, HR_RDX, msb_of);
+            emit_shift_ri(e, ES_SHR, 8, HR_RDX, (uint8_t)(8 * size - 1));
+            emit_alu_ri(e, EA_AND, 4, HR_RDX, 1);
+            if (id == I_SHL)
+                emit_alu_rr(e, EA_XOR, 4, HR_RDX, HR_RAX);
+            emit_shift_ri(e, ES_SHL, 4, HR_RDX, 11);   /* FL_OF */
+            emit_alu_rr(e, EA_OR, 4, HR_RAX, HR_RDX);
+        }
+        emit_alu_ri(e, EA_OR, 4, HR_RAX, FL_AF);
+        store_record(t, CC_OP_RES, size);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(flags)), HR_RAX);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
+    }
+    t->fl = (struct flag_state){ .op = -1 };
     store_opnd(t, insn, 0, size, HR_R14);
 }
 
@@ -477,6 +562,9 @@ bool gen_native(struct tctx *t, const struct jit_ir *ir)
     case K_ALU: gen_alu(t, ir); break;
     case K_INCDEC: gen_incdec(t, ir); break;
     case K_LEA: gen_lea(t, insn); break;
+    case K_NOT: gen_not(t, insn); break;
+    case K_NEG: gen_neg(t, ir); break;
+    case K_SHIFT: gen_shift(t, ir); break;
     case K_MOVX: gen_movx(t, insn); break;
     case K_SETCC: gen_setcc(t, insn); break;
     case K_CMOV: gen_cmov(t, insn); break;

@@ -47,13 +47,26 @@ static int native_kind(const struct tctx *t, const struct jit_ir *ir)
             return K_MOV;
         return K_FALLBACK;
     case I_ADD: case I_OR: case I_AND: case I_SUB: case I_XOR: case I_CMP:
-    case I_TEST:
+    case I_TEST: case I_ADC: case I_SBB:
         if (m_in(m0, OM_E, OM_G, OM_REG, OM_E) &&
             m_in(m1, OM_E, OM_G, OM_I, OM_IS))
             return K_ALU;
         return K_FALLBACK;
     case I_INC: case I_DEC:
         return m_in(m0, OM_E, OM_Z, OM_E, OM_E) ? K_INCDEC : K_FALLBACK;
+    case I_NOT: case I_NEG:
+        if (!m_in(m0, OM_E, OM_E, OM_E, OM_E))
+            return K_FALLBACK;
+        return op->id == I_NOT ? K_NOT : K_NEG;
+    case I_SHL: case I_SHR: case I_SAR: {
+        /* constant counts that shift (a zero count changes no flags) */
+        unsigned size = gen_opnd_bytes(insn, op->opnd[0].size);
+        unsigned c = m1 == OM_ONE ? 1 : (unsigned)insn->imm;
+        c &= size == 8 ? 63 : 31;
+        if (!m_in(m1, OM_ONE, OM_I, OM_ONE, OM_ONE) || !c || c >= 8 * size)
+            return K_FALLBACK;
+        return K_SHIFT;
+    }
     case I_LEA:
         return insn->has_mem ? K_LEA : K_FALLBACK;
     case I_MOVZX: case I_MOVSX: case I_MOVSXD:
@@ -98,8 +111,12 @@ static void classify(struct tctx *t, struct jit_ir *ir)
     switch (ir->kind) {
     case K_FALLBACK:
         return;
-    case K_ALU:
+    case K_ALU: case K_NEG: case K_SHIFT:
         ir->writes_cc = true;
+        ir->reads_cc = insn->op->id == I_ADC || insn->op->id == I_SBB;
+        ir->may_exit = insn->has_mem;
+        return;
+    case K_NOT:
         ir->reads_cc = false;
         ir->may_exit = insn->has_mem;
         return;
