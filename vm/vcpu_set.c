@@ -101,6 +101,20 @@ void vcpu_set_get_state(struct vcpu_set *vs, int i, void *buf)
     vs->ops->get_state(vs->vcpu[i], buf);
 }
 
+/* RAM changed behind the backend's back (another backend ran, or a
+ * snapshot came in): translations and decoded code it kept are stale */
+static void invalidate_ram(struct vcpu_set *vs)
+{
+    if (!vs->ops->invalidate_code)
+        return;
+    for (int i = 0; i < vs->m->ncpus; i++) {
+        vs->ops->invalidate_code(vs->vcpu[i], 0, vs->m->ram_below_4g);
+        if (vs->m->ram_above_4g)
+            vs->ops->invalidate_code(vs->vcpu[i], 1ull << 32,
+                                     vs->m->ram_above_4g);
+    }
+}
+
 static void set_states(struct vcpu_set *vs, void *const *st)
 {
     for (int i = 0; i < vs->m->ncpus; i++)
@@ -138,6 +152,7 @@ int vcpu_set_switch(struct vcpu_set *vs, const struct cpu_backend_ops *ops,
         }
     }
     set_states(vs, st);
+    invalidate_ram(vs);
     free_states(st, vs->m->ncpus);
     return r;
 }
@@ -165,16 +180,9 @@ int vcpu_set_load(struct vcpu_set *vs, const char *path,
     if (r)
         return r;
     snapshot_apply(s, vs->m);
-    for (int i = 0; i < vs->m->ncpus; i++) {
+    for (int i = 0; i < vs->m->ncpus; i++)
         vs->ops->set_state(vs->vcpu[i], snapshot_cpu(s, i));
-        /* RAM changed under every translation */
-        if (vs->ops->invalidate_code) {
-            vs->ops->invalidate_code(vs->vcpu[i], 0, vs->m->ram_below_4g);
-            if (vs->m->ram_above_4g)
-                vs->ops->invalidate_code(vs->vcpu[i], 1ull << 32,
-                                         vs->m->ram_above_4g);
-        }
-    }
+    invalidate_ram(vs);
     snapshot_free(s);
     return 0;
 }

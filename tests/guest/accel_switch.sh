@@ -18,7 +18,7 @@ asm snapcount
 for smp in 1 2; do
     run_guest 180 -bios "$GUEST_BUILD/snapcount.bin" -m 16 -smp $smp \
         -accel-switch-every ${TANDEM_SWITCH_MS:-15}
-    expect_line "result 115448c8" "$ERR"
+    expect_line "result eba5e455" "$ERR"
     expect_status $EXIT_PASS
     [ "$(grep -c '^phase 0000$' "$ERR")" -eq 1 ] || fail "-smp $smp: the program started twice"
     line=$(grep "accel-switch-every:" "$ERR") || fail "no switch summary"

@@ -1,7 +1,10 @@
 ; A raw BIOS for the snapshot tests: PHASES rounds of a 32-bit LCG, each
 ; followed by a wait for TICKS PIT interrupts (1 kHz through the 8259), so
 ; that the result depends on RAM, registers and a running timer surviving a
-; save/restore or a backend switch. Prints "phase N" per round and
+; save/restore or a backend switch. Each round also rewrites the immediate
+; of a small routine in RAM that the LCG steps call (self-modifying code:
+; a backend must not run a stale translation of it after a switch or a
+; load). Prints "phase N" per round and
 ; "result XXXXXXXX" at the end on the debug console, then passes.
 bits 16
 org 0xf000                      ; the image is 4 KiB: linear 0xFF000
@@ -14,6 +17,7 @@ org 0xf000                      ; the image is 4 KiB: linear 0xFF000
 %define X 0x500                 ; the LCG state
 %define TICKCOUNT 0x504
 %define PHASE 0x506
+%define ROUTINE 0x600           ; add eax, imm32 / retf, copied to RAM
 
 start:
     cli
@@ -39,6 +43,15 @@ start:
     out 0x40, al
     mov al, 1193 >> 8
     out 0x40, al
+    mov si, routine             ; copy the routine to 0000:ROUTINE
+    mov di, ROUTINE
+.copy:
+    mov al, [cs:si]
+    mov [di], al
+    inc si
+    inc di
+    cmp si, routine_end
+    jb .copy
     mov dword [X], 1
     mov word [PHASE], 0
 .phase:
@@ -48,11 +61,15 @@ start:
     call print_hex16
     mov al, 10
     out DEBUGCON, al
+    mov ax, [PHASE]             ; the routine adds phase * 0x01010101
+    mov ah, al
+    mov [ROUTINE + 2], ax
+    mov [ROUTINE + 4], ax
     mov cx, WORK
 .work:
     mov eax, [X]
     imul eax, eax, 1103515245
-    add eax, 12345
+    call 0:ROUTINE
     ror eax, 3
     mov [X], eax
     loop .work
@@ -83,6 +100,11 @@ irq0:
     out 0x20, al
     pop ax
     iret
+
+routine:
+    add eax, 12345              ; 66 05 imm32: the immediate at +2
+    retf
+routine_end:
 
 phase_msg: db "phase ", 0
 result_msg: db "result ", 0

@@ -64,12 +64,18 @@ static void fake_set_state(void *v, const struct x86_state *s)
     ((struct fake_vcpu *)v)->rax = s->gpr[R_AX];
 }
 static void fake_kick(void *v) {}
+static uint64_t fake_invalidated; /* bytes */
+static void fake_invalidate(void *v, uint64_t gpa, uint64_t len)
+{
+    fake_invalidated += len;
+}
 
 #define FAKE_OPS(var, nm, initfn)                                              \
     static const struct cpu_backend_ops var = {                                \
         .name = nm, .summary = "test", .init = initfn,                         \
         .destroy = fake_destroy, .get_state = fake_get_state,                  \
-        .set_state = fake_set_state, .kick = fake_kick};                       \
+        .set_state = fake_set_state, .kick = fake_kick,                        \
+        .invalidate_code = fake_invalidate};                                   \
     ACCEL_REGISTER(var)
 FAKE_OPS(fake_a, "fake-a", fake_a_init)
 FAKE_OPS(fake_b, "fake-b", fake_b_init)
@@ -191,8 +197,11 @@ static void test_accel_switch(void **state)
     vcpu(r, 0)->rax = 111;
     vcpu(r, 1)->rax = 222;
     assert_int_equal(fake_live, 2);
+    fake_invalidated = 0;
     assert_string_equal(talk(r, "accel fake-b\n"), "");
     assert_ptr_equal(r->vs.ops, &fake_b);
+    /* the new backend forgets what it knew of RAM: each vCPU, all of it */
+    assert_int_equal(fake_invalidated, 2 * r->m.ram_size);
     assert_string_equal(vcpu(r, 0)->backend, "fake-b");
     assert_int_equal(vcpu(r, 0)->rax, 111);
     assert_int_equal(vcpu(r, 1)->rax, 222);
