@@ -5,7 +5,9 @@
 ; RIP-relative addressing, 64-bit stack operations) -> compatibility mode ->
 ; protected mode with paging off -> real mode again. A value written at
 ; physical TEST_PHYS is read back through a second mapping in each paging
-; mode. Prints "step ok: NAME" at each step, then PASS.
+; mode. Back in real mode, FS keeps the 4 GiB limit it had (unreal mode)
+; and DS's 64 KiB limit gives #GP. Prints "step ok: NAME" at each step,
+; then PASS.
 ; Run as: tandem -bios mode_switch.bin -m 16
 bits 16
 org 0xc000                      ; 16 KiB image: linear 0xfc000 .. 0xfffff
@@ -19,6 +21,8 @@ DATA16   equ 0x20
 CODE64   equ 0x28
 TEST_PHYS equ 0x5000
 TEST_VAL  equ 0xcafebabe
+HIGH_PHYS equ 0x300000
+HIGH_VAL  equ 0x600dcafe
 PD32     equ 0x10000            ; 32-bit paging
 PT32     equ 0x11000            ; identity, first 4 MiB
 PT32_ALIAS equ 0x12000          ; linear 0x400000 -> TEST_PHYS
@@ -340,6 +344,7 @@ compat:
     je .pm_ok2
     FAIL32 "protected mode: the write made through the alias"
 .pm_ok2:
+    mov dword [HIGH_PHYS], HIGH_VAL     ; above 1 MiB, for unreal mode
     P32 "step ok: protected mode paging off"
     ; back to real mode through a 16-bit code segment
     jmp CODE16:pm16_back
@@ -350,6 +355,8 @@ pm16_back:
     mov ds, ax
     mov es, ax
     mov ss, ax
+    mov ax, DATA32              ; but FS keeps a 4 GiB one: unreal mode
+    mov fs, ax
     mov eax, cr0
     and eax, ~1
     mov cr0, eax
@@ -377,11 +384,49 @@ real_again:
     FAIL
 .val_ok:
     PRINT "step ok: real mode again"
+    ; FS still has the 4 GiB limit cached from protected mode
+    xor ax, ax
+    mov fs, ax
+    cmp dword [fs:dword HIGH_PHYS], HIGH_VAL
+    je .unreal_ok
+    PRINT "unreal mode: the value above 1 MiB"
+    FAIL
+.unreal_ok:
+    PRINT "step ok: unreal mode"
+    ; DS has a 64 KiB limit: a 32-bit offset past it is #GP (vector 13
+    ; through the IVT, no error code)
+    mov word [13 * 4], gp_real
+    mov word [13 * 4 + 2], 0xf000
+    mov word [gp_resume], .gp_done
+    mov word [gp_hits], 0
+    mov ebx, 0x10000
+    mov eax, [ebx]
+    PRINT "real mode: no #GP past the 64 KiB limit"
+    FAIL
+.gp_done:
+    cmp word [gp_hits], 1
+    je .gp_ok
+    FAIL
+.gp_ok:
+    PRINT "step ok: real mode segment limit"
     PRINT "PASS"
     PASS
 
 int31:
     mov bx, 0x3131
+    iret
+
+gp_hits   equ 0x600             ; in RAM (DS = 0)
+gp_resume equ 0x602
+gp_real:                        ; #GP in real mode: resume at [gp_resume]
+    push bp
+    mov bp, sp
+    inc word [gp_hits]
+    push ax
+    mov ax, [gp_resume]
+    mov [bp + 2], ax
+    pop ax
+    pop bp
     iret
 
 align 8

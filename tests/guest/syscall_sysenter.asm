@@ -1,8 +1,9 @@
 ; Fast system calls: SYSENTER/SYSEXIT in 32-bit protected mode
 ; (IA32_SYSENTER_CS/ESP/EIP), then in IA-32e mode SYSCALL/SYSRET between
 ; 64-bit ring 3 and ring 0 (STAR, LSTAR, SFMASK, RCX and R11), SYSRET to
-; compatibility mode, and SYSCALL from compatibility mode, which is #UD on
-; this (Intel) CPU. CS and SS are checked on each side of each transition.
+; compatibility mode, #GP in ring 0 for SYSRET to a non-canonical RIP, and
+; SYSCALL from compatibility mode, which is #UD on this (Intel) CPU. CS
+; and SS are checked on each side of each transition.
 ; A Multiboot kernel (pm32.inc); prints "step ok: NAME", then PASS.
 %include "pm32.inc"
 
@@ -120,6 +121,11 @@ main:
     inc ecx
     cmp ecx, 32
     jne .idt
+    mov eax, gp64               ; and #GP
+    mov edi, IDT64 + 13 * 16
+    mov [edi], ax
+    shr eax, 16
+    mov [edi + 6], ax
     mov eax, cr4
     or eax, 0x20                ; PAE
     mov cr4, eax
@@ -236,8 +242,8 @@ user64:
     and eax, 0x400
     CHECK64 rax, 0x400, "rflags.DF restored by sysret"
     STEP64 "syscall round trip"
-    mov eax, 1                  ; "system call 1": return to compatibility mode
-    syscall
+    mov eax, 1                  ; "system call 1": SYSRET to a non-canonical
+    syscall                     ; RIP, then on to compatibility mode
     PRINT64 "system call 1 returned to 64-bit mode"
     FAIL
 
@@ -262,6 +268,17 @@ syscall64:
     mov r11, r13
     o64 sysret
 .to_compat:
+    mov rcx, 0x0000800000000000 ; non-canonical: #GP(0) in ring 0 (Intel)
+.sysret_bad:
+    o64 sysret
+    PRINT64 "sysret to a non-canonical rip did not fault"
+    FAIL
+
+gp64:                           ; [rsp] error code, RIP, CS, RFLAGS, RSP, SS
+    CHECK64 [rsp], 0, "#GP error code"
+    CHECK64 [rsp + 8], syscall64.sysret_bad, "#GP rip"
+    CHECK64 [rsp + 16], K_CS64, "#GP cs: still ring 0"
+    STEP64 "sysret to a non-canonical rip is #GP in ring 0"
     mov ecx, user_compat
     mov r11d, 0x002
     sysret                      ; 32-bit operand size: compatibility mode
