@@ -5,7 +5,8 @@
 ; #NP, #SS, #GP with selector error codes (and the EXT bit), #PF with CR2
 ; and the P/W/U/RSVD/I bits under PAE paging with NX, #AC in ring 3, #MF
 ; with CR0.NE, #XM with CR4.OSXMMEXCPT, and a double fault from a #GP whose
-; gate is not present.
+; gate is not present; then in 64-bit mode #GP and #SS for non-canonical
+; addresses, #PF, #DE from IDIV and #UD for opcodes 64-bit mode lacks.
 ; A Multiboot kernel; prints "step ok: NAME" per exception, then PASS.
 %include "pm32.inc"
 
@@ -20,6 +21,10 @@ SEL_TSS_SHORT equ 0x30          ; TSS descriptor with a limit below 0x67
 SEL_NP_DATA   equ 0x38          ; data segment, not present
 SEL_NP_STACK  equ 0x40          ; writable data segment, not present
 SEL_U_SMALL   equ 0x4b          ; ring 3 data, limit 0xfff (RPL 3)
+SEL_CODE64    equ 0x50          ; 64-bit ring 0 code
+PML4     equ 0x23000            ; IA-32e: PML4 -> PDPT64 -> the PAE PD
+PDPT64   equ 0x24000
+IDT64    equ 0x25000
 
 ; DESC selector, low dword, high dword: write a GDT descriptor
 %macro DESC 3
@@ -446,16 +451,211 @@ main:
     mov byte [idt + 13 * 8 + 5], 0x8e
     STEP "#DF"
 
-    PRINT "PASS"
-    NEWLINE
+    ; --- the same kind of faults in 64-bit mode ---
+    mov eax, cr0
+    and eax, 0x7fffffff
+    mov cr0, eax
+    mov dword [PML4], PDPT64 | 7
+    mov dword [PDPT64], PD | 7
+    mov dword [gdt + SEL_CODE64], 0x0000ffff
+    mov dword [gdt + SEL_CODE64 + 4], 0x00af9a00
+    xor ecx, ecx
+.idt64:
+    mov eax, [stub64_table + ecx * 4]
+    mov edi, ecx
+    shl edi, 4
+    add edi, IDT64
+    mov [edi], ax
+    mov word [edi + 2], SEL_CODE64
+    mov word [edi + 4], 0x8e00
+    shr eax, 16
+    mov [edi + 6], ax
+    mov dword [edi + 8], 0
+    mov dword [edi + 12], 0
+    inc ecx
+    cmp ecx, 32
+    jne .idt64
+    mov eax, PML4
+    mov cr3, eax
+    mov ecx, 0xc0000080
+    rdmsr
+    or eax, 0x100               ; LME (NXE is still set)
+    wrmsr
+    mov eax, cr0
+    or eax, 0x80000000
+    mov cr0, eax
+    jmp SEL_CODE64:long_mode
+
+bits 64
+%macro STEP64 1
+    jmp %%over
+%%msg: db "step ok: ", %1, 10, 0
+%%over:
+    mov esi, %%msg
+    call print64
+%endmacro
+
+; CHECK64 value, expected, "what" (clobbers rax and r15)
+%macro CHECK64 3
+    mov rax, %1
+    mov r15, %2
+    cmp rax, r15
+    je %%ok
+    jmp %%over
+%%msg: db %3, ": wrong value", 10, 0
+%%over:
+    mov esi, %%msg
+    call print64
+    FAIL
+%%ok:
+%endmacro
+
+%macro EXPECT64 2
+    mov dword [expect_vec], %1
+    lea rax, [rel %2]
+    mov [resume_rip], rax
+    mov [resume_rsp], rsp
+%endmacro
+
+%macro NOFAULT64 1
+    jmp %%over
+%%msg: db %1, ": no exception", 10, 0
+%%over:
+    mov esi, %%msg
+    call print64
+    FAIL
+%endmacro
+
+print64:
+    mov al, [rsi]
+    inc rsi
+    test al, al
+    jz .done
+    out DEBUGCON, al
+    jmp print64
+.done:
+    ret
+
+; stubs push (error code), vector; the common part records them and the
+; frame and resumes at resume_rip with resume_rsp
+exc64_common:
+    pop qword [fault_vec64]
+    pop qword [fault_err64]
+    mov rax, [rsp]
+    mov [fault_rip64], rax
+    mov rax, [rsp + 8]
+    mov [fault_cs64], rax
+    mov rax, cr2
+    mov [fault_cr2_64], rax
+    mov eax, [fault_vec64]
+    cmp eax, [expect_vec]
+    jne .unexpected
+    mov dword [expect_vec], -1
+    mov rsp, [resume_rsp]
+    jmp [resume_rip]
+.unexpected:
+    jmp .over
+.msg: db "unexpected exception in 64-bit mode, vector ", 0
+.over:
+    mov esi, .msg
+    call print64
+    mov eax, [fault_vec64]
+    call print_hex32            ; (32-bit code that is also valid here)
+    mov al, 10
+    out DEBUGCON, al
+    FAIL
+
+%macro STUB64 1
+stub64_%1:
+%if %1 == 8 || (%1 >= 10 && %1 <= 14) || %1 == 17
+%else
+    push 0
+%endif
+    push %1
+    jmp exc64_common
+%endmacro
+%assign v 0
+%rep 32
+    STUB64 v
+%assign v v + 1
+%endrep
+
+long_mode:
+    mov ax, K_DS
+    mov ds, ax
+    mov ss, ax
+    lidt [idt64_ptr]
+    ; #GP(0): a non-canonical data address
+    mov rbx, 0x0000800000000000
+    EXPECT64 13, .gp
+.gp_insn:
+    mov rax, [rbx]
+    NOFAULT64 "64-bit #GP"
+.gp:
+    CHECK64 [fault_err64], 0, "64-bit #GP error code"
+    lea rax, [rel .gp_insn]
+    CHECK64 [fault_rip64], rax, "64-bit #GP rip"
+    CHECK64 [fault_cs64], SEL_CODE64, "64-bit #GP cs"
+    STEP64 "64-bit #GP non-canonical"
+    ; #SS(0): a non-canonical address through RBP (the stack segment)
+    mov rbp, 0xffff700000000000
+    EXPECT64 12, .ss
+    mov rax, [rbp]
+    NOFAULT64 "64-bit #SS"
+.ss:
+    CHECK64 [fault_err64], 0, "64-bit #SS error code"
+    STEP64 "64-bit #SS non-canonical"
+    ; #PF: a write to a read-only page (WP), a fetch from an NX page
+    EXPECT64 14, .pf1
+    mov dword [TP_RO + 0x10], 1
+    NOFAULT64 "64-bit #PF write"
+.pf1:
+    CHECK64 [fault_err64], 3, "64-bit #PF write error code"
+    CHECK64 [fault_cr2_64], TP_RO + 0x10, "64-bit #PF write cr2"
+    EXPECT64 14, .pf2
+    mov eax, TP_NX
+    call rax
+    NOFAULT64 "64-bit #PF NX"
+.pf2:
+    CHECK64 [fault_err64], 0x11, "64-bit #PF NX error code"
+    CHECK64 [fault_rip64], TP_NX, "64-bit #PF NX rip"
+    STEP64 "64-bit #PF"
+    ; #DE: the 64-bit IDIV overflow
+    mov rax, 0x8000000000000000
+    cqo
+    mov rcx, -1
+    EXPECT64 0, .de
+.de_insn:
+    idiv rcx
+    NOFAULT64 "64-bit #DE"
+.de:
+    lea rax, [rel .de_insn]
+    CHECK64 [fault_rip64], rax, "64-bit #DE rip"
+    STEP64 "64-bit #DE"
+    ; #UD: opcodes that do not exist in 64-bit mode (AAA, INTO)
+    EXPECT64 6, .ud1
+    db 0x37
+    NOFAULT64 "AAA in 64-bit mode"
+.ud1:
+    EXPECT64 6, .ud2
+    db 0xce
+    NOFAULT64 "INTO in 64-bit mode"
+.ud2:
+    STEP64 "64-bit #UD"
+    jmp .pass
+.pass_msg: db "PASS", 10, 0
+.pass:
+    mov esi, .pass_msg
+    call print64
     PASS
+bits 32
 
 ; PAE paging with NX: identity map of the first 32 MiB, 4 KiB pages in
 ; the first 2 MiB (user, writable) except the three test pages
 setup_paging:
     mov edi, PDPT
     xor eax, eax
-    mov ecx, 0x3000 / 4
+    mov ecx, 0x5000 / 4
     rep stosd
     mov dword [PDPT], PD | 1
     mov dword [PD], PT | 7
@@ -505,4 +705,21 @@ align 4
 mxcsr_zm_clear: dd 0x1d80
 mxcsr_default:  dd 0x1f80
 mxcsr_out:      dd 0
+align 8
+stub64_table:
+%assign v 0
+%rep 32
+    dd stub64_ %+ v
+%assign v v + 1
+%endrep
+idt64_ptr:
+    dw 32 * 16 - 1
+    dq IDT64
+resume_rip:     dq 0
+resume_rsp:     dq 0
+fault_vec64:    dq 0
+fault_err64:    dq 0
+fault_rip64:    dq 0
+fault_cs64:     dq 0
+fault_cr2_64:   dq 0
 image_end:
