@@ -71,6 +71,7 @@ struct jit_vcpu {
     struct jit_exit *last_exit;
     struct jit_block *current; /* the block running (set at its entry) */
     unsigned chain_generation; /* of the cache when last_exit was set */
+    unsigned map_slot;        /* which machine's memory (jit_mode_key) */
     uint64_t icount_reported;
     unsigned jc_generation;   /* of the cache when jc was filled */
     struct jit_jc_entry jc[JIT_JC_SIZE];
@@ -92,8 +93,9 @@ void jit_vcpu_teardown(struct jit_vcpu *v);
 enum run_exit jit_run(void *vcpu, int64_t deadline_ns);
 
 /* --- mode key (jit/jit_translate.c) --- */
-/* Everything a translation depends on besides the code bytes and RIP */
-uint32_t jit_mode_key(const struct cpu *cpu);
+/* Everything a translation depends on besides the code bytes and RIP,
+ * including which machine's memory the code is in */
+uint32_t jit_mode_key(const struct jit_vcpu *v);
 
 /* --- code cache (jit/jit_cache.c) --- */
 /* the code buffer: allocate at start-up; false when out of memory */

@@ -54,26 +54,29 @@ static struct mem_listener listener_for(struct mem_map *map)
                                   .ram_written = ram_written, .opaque = map };
 }
 
-static void map_ref(struct mem_map *map, int delta)
+/* count a user of map; returns its slot (blocks of different machines in
+ * one process are told apart by it), or -1 when all slots are taken */
+static int map_ref(struct mem_map *map, int delta)
 {
-    struct map_ref *free_slot = NULL;
-    for (unsigned i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+    int free_slot = -1;
+    for (int i = 0; i < (int)(sizeof(maps) / sizeof(maps[0])); i++) {
         if (maps[i].map == map && maps[i].users) {
             maps[i].users += delta;
             if (!maps[i].users) {
                 struct mem_listener l = listener_for(map);
                 mem_map_remove_listener(map, &l);
             }
-            return;
+            return i;
         }
-        if (!maps[i].users && !free_slot)
-            free_slot = &maps[i];
+        if (!maps[i].users && free_slot < 0)
+            free_slot = i;
     }
-    if (delta > 0 && free_slot) {
+    if (delta > 0 && free_slot >= 0) {
         struct mem_listener l = listener_for(map);
         mem_map_add_listener(map, &l);
-        *free_slot = (struct map_ref){ map, 1 };
+        maps[free_slot] = (struct map_ref){ map, 1 };
     }
+    return free_slot;
 }
 
 /* --- code-write hooks (struct cpu), chained with the interpreter's --- */
@@ -129,9 +132,13 @@ bool jit_vcpu_setup(struct jit_vcpu *v)
     v->interp_code_write = cpu->on_code_write;
     cpu->code_page = code_page;
     cpu->on_code_write = code_write;
+    if (cpu->mem) {
+        int slot = map_ref(cpu->mem, 1);
+        if (slot < 0)
+            return false;
+        v->map_slot = (unsigned)slot;
+    }
     jit_cache_add_cpu(cpu);
-    if (cpu->mem)
-        map_ref(cpu->mem, 1);
     if (cpu->link) {
         cpu->link->backend = v;
         cpu->link->kick = link_kick;
@@ -249,7 +256,7 @@ static struct jit_block *find_block(struct jit_vcpu *v)
             return NULL;
     }
     uint64_t gpa = t->gpa | (lin & 0xfff);
-    struct jit_block *b = jit_block_find(gpa, rip, jit_mode_key(cpu));
+    struct jit_block *b = jit_block_find(gpa, rip, jit_mode_key(v));
     return b ? b : jit_translate(v, gpa);
 }
 

@@ -10,12 +10,13 @@
 
 bool jit_native = true;
 
-uint32_t jit_mode_key(const struct cpu *cpu)
+uint32_t jit_mode_key(const struct jit_vcpu *v)
 {
+    const struct cpu *cpu = &v->cpu;
     bool am = cpu->cpl == 3 && (cpu->s.cr0 & CR0_AM);
     return cpu->code_size | cpu->stack_size << 4 | (uint32_t)cpu->cpl << 8 |
            (uint32_t)cpu->mode << 10 | ((cpu->s.cr0 & CR0_WP) ? 1u : 0) << 13 |
-           (am ? 1u : 0) << 14;
+           (am ? 1u : 0) << 14 | v->map_slot << 16;
 }
 
 static bool m_in(unsigned method, unsigned a, unsigned b, unsigned c,
@@ -260,7 +261,7 @@ struct jit_block *jit_translate(struct jit_vcpu *v, uint64_t gpa)
     static struct tctx t;   /* large; one thread translates */
     t.v = v;
     t.cpu = cpu;
-    t.key = jit_mode_key(cpu);
+    t.key = jit_mode_key(v);
     t.long64 = cpu->mode == MODE_LONG64;
     t.real = cpu->mode == MODE_REAL || cpu->mode == MODE_V86;
     t.slow_mem = (t.key >> 14) & 1;
