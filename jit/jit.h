@@ -150,6 +150,7 @@ int jit_helper_store(struct jit_vcpu *v, uint64_t ea, uint64_t value,
                      uint32_t seg_size, uint64_t rip);
 int jit_helper_cond(struct jit_vcpu *v, uint32_t cond);
 uint64_t jit_helper_cf(struct jit_vcpu *v);
+void jit_helper_mul_flags(struct jit_vcpu *v, uint32_t overflow);
 void jit_helper_raise_gp(struct jit_vcpu *v, uint64_t rip);
 
 #endif

@@ -346,6 +346,31 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
     store_opnd(t, insn, 0, size, HR_R14);
 }
 
+/* IMUL Gv,Ev[,imm]: the low half; CF = OF = signed overflow merged into
+ * the flags by the helper only when someone may see them */
+static void gen_imul(struct tctx *t, const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    struct emit *e = &t->e;
+    unsigned size = insn->opsize;
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    load_opnd(t, insn, 1, size, HR_R12);
+    if (insn->op->nopnd == 3)
+        load_opnd(t, insn, 2, size, HR_R13);
+    else
+        gen_load_reg(t, HR_R13, gen_gpr_off(insn->reg), size);
+    emit_mov_rr(e, 8, HR_R14, HR_R13);
+    emit_imul_rr(e, size, HR_R14, HR_R12);
+    if (ir->keep_cc) {
+        emit_setcc(e, CC_O, HR_RAX);
+        emit_movzx_rr(e, 1, HR_RSI, HR_RAX);
+        gen_call(t, (const void *)jit_helper_mul_flags);
+    }
+    t->fl = (struct flag_state){ .op = -1 };
+    gen_store_reg(t, gen_gpr_off(insn->reg), size, HR_R14);
+}
+
 static void gen_lea(struct tctx *t, const struct x86_insn *insn)
 {
     gen_ea(t, insn);
@@ -565,6 +590,7 @@ bool gen_native(struct tctx *t, const struct jit_ir *ir)
     case K_NOT: gen_not(t, insn); break;
     case K_NEG: gen_neg(t, ir); break;
     case K_SHIFT: gen_shift(t, ir); break;
+    case K_IMUL: gen_imul(t, ir); break;
     case K_MOVX: gen_movx(t, insn); break;
     case K_SETCC: gen_setcc(t, insn); break;
     case K_CMOV: gen_cmov(t, insn); break;

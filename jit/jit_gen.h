@@ -29,7 +29,7 @@
 enum jit_kind {
     K_FALLBACK, K_NOP, K_MOV, K_ALU, K_INCDEC, K_LEA, K_MOVX, K_JCC, K_JMP,
     K_JMP_IND, K_CALL, K_RET, K_PUSH, K_POP, K_SETCC, K_CMOV, K_SHIFT,
-    K_NOT, K_NEG,
+    K_NOT, K_NEG, K_IMUL,
 };
 
 /* a fallback instruction: what jit_helper_exec needs */

@@ -69,6 +69,12 @@ uint64_t jit_helper_cf(struct jit_vcpu *v)
     return cc_cf(&v->cpu.cc);
 }
 
+/* IMUL: CF = OF = overflow, the other flags kept (cpu/alu.c) */
+void jit_helper_mul_flags(struct jit_vcpu *v, uint32_t overflow)
+{
+    cc_update(&v->cpu.cc, FL_CF | FL_OF, overflow ? FL_CF | FL_OF : 0);
+}
+
 void jit_helper_raise_gp(struct jit_vcpu *v, uint64_t rip)
 {
     at_insn(&v->cpu, rip);

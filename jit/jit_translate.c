@@ -37,6 +37,8 @@ static int native_kind(const struct tctx *t, const struct jit_ir *ir)
     const struct x86_opcode *op = insn->op;
     unsigned m0 = op->nopnd > 0 ? op->opnd[0].method : OM_NONE;
     unsigned m1 = op->nopnd > 1 ? op->opnd[1].method : OM_NONE;
+    if (op->id == I_IMUL && op->nopnd >= 2 && insn->opsize >= 2)
+        return K_IMUL;   /* Gv,Ev and Gv,Ev,imm */
     if (op->nopnd > 2)
         return K_FALLBACK;
     switch (op->id) {
@@ -117,8 +119,8 @@ static void classify(struct tctx *t, struct jit_ir *ir)
         ir->reads_cc = insn->op->id == I_ADC || insn->op->id == I_SBB;
         ir->may_exit = insn->has_mem;
         return;
-    case K_NOT:
-        ir->reads_cc = false;
+    case K_NOT: case K_IMUL:
+        ir->reads_cc = false;   /* IMUL: its record merges, see liveness */
         ir->may_exit = insn->has_mem;
         return;
     case K_INCDEC:
@@ -154,8 +156,8 @@ static void liveness(struct tctx *t)
         if (ir->writes_cc) {
             ir->keep_cc = live;
             live = false;
-        } else if (ir->kind == K_INCDEC) {
-            /* its record carries the CF before it */
+        } else if (ir->kind == K_INCDEC || ir->kind == K_IMUL) {
+            /* its record carries flags from before it (CF; SF ZF AF PF) */
             ir->keep_cc = live;
         }
         if (ir->reads_cc || ir->may_exit)

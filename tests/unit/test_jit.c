@@ -309,7 +309,31 @@ static void random_insn(struct emit *e, enum mode mode)
         break;
     case 14: emit_shift_ri(e, pick(8) == 6 ? ES_SHL : pick(8), sz, d,
                            (uint8_t)pick(40)); break;
-    case 15: if (sz > 1) emit_imul_rr(e, sz, d, s); break;
+    case 15:
+        if (sz == 1)
+            break;
+        if (pick(2)) {
+            emit_imul_rr(e, sz, d, s);
+            break;
+        }
+        /* IMUL r, r/m, imm8 or IMUL r, [rsi+disp8] (registers 0-7) */
+        static const int low[] = { 0, 1, 2, 3, 5, 7 };
+        d = low[pick(6)];
+        if (sz == 2)
+            emit_byte(e, 0x66);
+        if (sz == 8)
+            emit_byte(e, 0x48);
+        if (pick(2)) {
+            emit_byte(e, 0x6b);
+            emit_byte(e, (uint8_t)(0xc0 | (d & 7) << 3 | (s & 7)));
+            emit_byte(e, (uint8_t)imm);
+        } else {
+            emit_byte(e, 0x0f);
+            emit_byte(e, 0xaf);
+            emit_byte(e, (uint8_t)(0x46 | (d & 7) << 3));
+            emit_byte(e, (uint8_t)pick(120));
+        }
+        break;
     case 16: emit_load(e, sz < 4 ? 4 : sz, d, data_mem()); break;
     case 17: emit_store(e, sz, data_mem(), s); break;
     case 18: emit_store_imm(e, sz, data_mem(), imm); break;
@@ -373,7 +397,12 @@ static void test_random(void **state, enum mode mode, unsigned programs)
         char what[64];
         snprintf(what, sizeof(what), "random program %u (mode %d)", p, mode);
         run_both(what);
-        assert_int_equal(vj.cpu->s.rip, CODE + len);
+        if (vj.cpu->s.rip != CODE + len) {
+            uint64_t o = vj.cpu->s.rip - CODE - 1;
+            fail_msg("%s: stopped at +%llx: %02x %02x %02x %02x %02x %02x",
+                     what, (unsigned long long)o, code[o], code[o + 1],
+                     code[o + 2], code[o + 3], code[o + 4], code[o + 5]);
+        }
     }
 }
 
