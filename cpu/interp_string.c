@@ -5,6 +5,7 @@
  * registers where the next iteration starts; a long REP gives the run loop
  * a chance to take interrupts by ending early with RIP still at the
  * instruction, which resumes it. */
+#include <string.h>
 #include "cpu/interp.h"
 #include "vm/port_bus.h"
 
@@ -89,6 +90,77 @@ static bool str_once(struct cpu *cpu, const struct x86_insn *insn,
     return true;
 }
 
+/* How many elements from off on stay inside the segment limit, the
+ * address-size wrap and the page of lin */
+static uint64_t span_elems(const struct cpu *cpu, const struct str_ctx *c,
+                           int seg, uint64_t off, uint64_t lin)
+{
+    uint64_t n = (4096 - (lin & 0xfff)) / c->size;
+    uint64_t wrap = (addr_mask(c->as) - off) / c->size + 1;
+    if (wrap < n)
+        n = wrap;
+    if (cpu->mode != MODE_LONG64) {
+        uint64_t limit = cpu->s.seg[seg].limit;
+        uint64_t lim = off > limit ? 0 : (limit - off + 1) / c->size;
+        if (lim < n)
+            n = lim;
+    }
+    return n;
+}
+
+/* REP STOS/MOVS forwards inside pages that the fast path already knows:
+ * host memory operations on as many elements as fit; returns how many, 0
+ * when the element-by-element path must do (the first) one */
+static uint64_t bulk(struct cpu *cpu, const struct x86_insn *insn,
+                 const struct str_ctx *c, enum str_kind kind)
+{
+    const struct interp_fast *f = cpu->interp;
+    if (c->step < 0 || (kind != STR_MOVS && kind != STR_STOS) ||
+        f->slow_only)
+        return 0;
+    uint64_t count = areg(cpu, c, R_CX), di = areg(cpu, c, R_DI), dlin;
+    if (!fast_lin(cpu, f, S_ES, di, c->size, SEG_OK_WRITE, &dlin))
+        return 0;
+    uint8_t *d = dtlb_host(cpu, f, f->wr, dlin, c->size);
+    if (!d)
+        return 0;
+    uint64_t n = span_elems(cpu, c, S_ES, di, dlin);
+    const uint8_t *src = NULL;
+    if (kind == STR_MOVS) {
+        uint64_t si = areg(cpu, c, R_SI), slin;
+        if (!fast_lin(cpu, f, insn->mem_seg, si, c->size, SEG_OK_READ,
+                      &slin))
+            return 0;
+        src = dtlb_host(cpu, f, f->rd, slin, c->size);
+        if (!src)
+            return 0;
+        uint64_t m = span_elems(cpu, c, insn->mem_seg, si, slin);
+        if (m < n)
+            n = m;
+    }
+    if (count < n)
+        n = count;
+    if (n == 0)
+        return 0;
+    size_t bytes = n * c->size;
+    if (kind == STR_STOS) {
+        for (uint64_t i = 0; i < n; i++)
+            store_host(d + i * c->size, cpu->s.gpr[R_AX], c->size);
+    } else if (d >= src + bytes || src >= d + bytes) {
+        memcpy(d, src, bytes);
+    } else {
+        /* overlapping: element order matters (pattern fills) */
+        for (uint64_t i = 0; i < n; i++)
+            store_host(d + i * c->size, load_host(src + i * c->size,
+                                                   c->size), c->size);
+    }
+    if (kind == STR_MOVS)
+        gpr_set(cpu, R_SI, c->as, cpu->s.gpr[R_SI] + bytes);
+    gpr_set(cpu, R_DI, c->as, cpu->s.gpr[R_DI] + bytes);
+    gpr_set(cpu, R_CX, c->as, cpu->s.gpr[R_CX] - n);
+    return n;
+}
+
 static void string_op(struct cpu *cpu, const struct x86_insn *insn,
                       enum str_kind kind)
 {
@@ -103,12 +175,17 @@ static void string_op(struct cpu *cpu, const struct x86_insn *insn,
         return;
     }
     bool cond = kind == STR_CMPS || kind == STR_SCAS;
-    for (unsigned n = 0;; n++) {
+    for (uint64_t n = 0;; n++) {
         if (!areg(cpu, &c, R_CX))
             return;
-        if (n == REP_BUDGET) {
+        if (n >= REP_BUDGET) {
             cpu->s.rip = cpu->insn_rip;   /* resume after the events */
             return;
+        }
+        uint64_t done = bulk(cpu, insn, &c, kind);
+        if (done) {
+            n += done - 1;
+            continue;
         }
         bool equal = str_once(cpu, insn, &c, kind);
         gpr_set(cpu, R_CX, c.as, cpu->s.gpr[R_CX] - 1);

@@ -317,6 +317,28 @@ static void test_rep_movsb(void **state)
     assert_int_equal(env.cpu.s.gpr[R_CX], 0);
 }
 
+/* REP MOVSB onto itself one byte further: a pattern fill, element by
+ * element, also when the run loop copies in bulk */
+static void test_rep_movsb_overlap(void **state)
+{
+    static const uint8_t code[] = {
+        0xbe, 0x00, 0x20, 0x00, 0x00,   /* mov esi, 0x2000 */
+        0xbf, 0x01, 0x20, 0x00, 0x00,   /* mov edi, 0x2001 */
+        0xb9, 0x00, 0x03, 0x00, 0x00,   /* mov ecx, 0x300 */
+        0xfc, 0xf3, 0xa4,               /* cld; rep movsb */
+        0xf4,                           /* hlt */
+    };
+    start_flat(BOOT_PROT32);
+    load(code, sizeof(code));
+    env.ram[0x2000] = 0x5a;
+    env.ram[0x2002] = 0x11;
+    run(100);
+    for (int i = 0; i <= 0x300; i++)
+        assert_int_equal(env.ram[0x2000 + i], 0x5a);
+    assert_int_equal(env.ram[0x2301], 0);
+    assert_int_equal(env.cpu.s.gpr[R_DI], 0x2301);
+}
+
 static void test_cmpxchg8b(void **state)
 {
     start_flat(BOOT_PROT32);
@@ -673,6 +695,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rep_movsb, setup_env, teardown_env),
+        cmocka_unit_test_setup_teardown(test_rep_movsb_overlap, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_cmpxchg8b, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_enter_nesting, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_div_by_zero_real_mode, setup_env, teardown_env),
