@@ -159,6 +159,13 @@ main:
     CHECK [fault_err], 0, "PAT #GP error code"
     STEP "msr round trips"
 
+    ; IA32_APIC_BASE: the default base, enabled, this is the BSP
+    mov ecx, 0x1b
+    rdmsr
+    and eax, 0xfffff900
+    CHECK eax, 0xfee00900, "IA32_APIC_BASE"
+    STEP "apic base msr"
+
     ; an MSR that does not exist: #GP(0) on both RDMSR and WRMSR
     EXPECT 13, .rd_gp
     mov ecx, 0x4d4d4d4d

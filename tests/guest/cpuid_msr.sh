@@ -6,7 +6,7 @@ asm cpuid_msr -f bin
 run_guest 30 -m 32 -kernel "$GUEST_BUILD/cpuid_msr.bin"
 grep -qx "vendor [A-Za-z]\{12\}" "$ERR" || fail "no 12-letter vendor line"
 for step in "leaf 0" "feature bits stable" "leaf 0xd sizes" "msr round trips" \
-    "unknown msr gp" "rdtsc increases" "rdtscp tsc_aux"; do
+    "apic base msr" "unknown msr gp" "rdtsc increases" "rdtscp tsc_aux"; do
     expect_line "step ok: $step" "$ERR"
 done
 expect_line "PASS" "$ERR"

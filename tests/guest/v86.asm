@@ -1,10 +1,11 @@
 ; Virtual-8086 mode: entered with IRET (EFLAGS.VM), real-mode code with
 ; segment arithmetic runs at 0800:xxxx. With IOPL 0 a small monitor in the
 ; #GP handler reflects INT n through the real-mode IVT and emulates the
-; handler's IRET; with IOPL 3 INT n goes straight through the IDT to a
-; protected-mode handler that sees the v86 frame. Port 0xE9 is open in the
-; TSS I/O bitmap and works from v86 code without a fault, port 0x80 is not
-; and faults at either IOPL; HLT faults and returns to protected mode.
+; handler's IRET, CLI, STI, PUSHF and POPF; with IOPL 3 INT n goes straight
+; through the IDT to a protected-mode handler that sees the v86 frame. Port
+; 0xE9 is open in the TSS I/O bitmap and works from v86 code without a
+; fault, port 0x80 is not and faults at either IOPL; HLT faults and returns
+; to protected mode.
 ; A Multiboot kernel (pm32.inc); prints "step ok: NAME", then PASS.
 %include "pm32.inc"
 
@@ -52,6 +53,11 @@ main:
     CHECK eax, 0x4242, "cx stored after the INT"
     STEP "v86 entered with iret"
     STEP "int reflected through the #GP monitor"
+    CHECK [sensitive], 5, "CLI, STI, PUSHF, POPF trapped with IOPL 0"
+    movzx eax, word [V86_DATA * 16 + 8]
+    and eax, 1
+    CHECK eax, 1, "CF through the emulated PUSHF/POPF"
+    STEP "iopl-sensitive instructions trapped"
     CHECK [trapped_port], 0x80, "port 0x80 trapped (IOPL 0)"
     STEP "io bitmap honoured"
 
@@ -79,6 +85,7 @@ main:
     and eax, 0x3000
     CHECK eax, 0x3000, "PUSHF sees IOPL 3"
     CHECK [reflected], 1, "nothing more reflected with IOPL 3"
+    CHECK [sensitive], 5, "PUSHF and CLI run directly with IOPL 3"
     CHECK [trapped_port], 0x80, "port 0x80 trapped (IOPL 3)"
     STEP "int through the idt with iopl 3"
     STEP "back in protected mode"
@@ -135,6 +142,14 @@ v86_monitor:
     je .out
     cmp al, 0xf4
     je .hlt
+    cmp al, 0xfa                ; CLI, STI: IF is the monitor's business
+    je .skip1
+    cmp al, 0xfb
+    je .skip1
+    cmp al, 0x9c
+    je .pushf
+    cmp al, 0x9d
+    je .popf
     PRINT "v86 monitor: unexpected opcode "
     movzx eax, al
     call print_hex32
@@ -167,6 +182,27 @@ v86_monitor:
     or [ebp + F_EFL], eax
     add word [ebp + F_ESP], 6
     inc dword [iret_emulated]
+    ret
+.skip1:
+    inc dword [sensitive]
+    inc dword [ebp + F_EIP]
+    ret
+.pushf:                         ; FLAGS with the virtual IOPL 0
+    inc dword [sensitive]
+    sub word [ebp + F_ESP], 2
+    mov ax, [ebp + F_EFL]
+    and ax, ~0x3000
+    mov [edi - 2], ax
+    inc dword [ebp + F_EIP]
+    ret
+.popf:                          ; arithmetic flags only
+    inc dword [sensitive]
+    mov ax, [edi]
+    and eax, 0x8d5
+    and dword [ebp + F_EFL], ~0x8d5
+    or [ebp + F_EFL], eax
+    add word [ebp + F_ESP], 2
+    inc dword [ebp + F_EIP]
     ret
 .out:
     movzx eax, byte [esi + 1]
@@ -218,6 +254,15 @@ v86_iopl0:
     xor cx, cx
     int 0x42                    ; IOPL 0: #GP, reflected by the monitor
     mov [2], cx
+    cli                         ; IOPL 0: CLI, STI, PUSHF and POPF fault
+    sti
+    stc
+    pushf
+    clc
+    popf                        ; CF back from the stack
+    pushf                       ; (5 faults in all)
+    pop ax
+    mov [8], ax
     out 0x80, al                ; closed in the I/O bitmap: #GP
     hlt                         ; #GP: the monitor ends v86 mode
 v86_int42:
@@ -242,6 +287,7 @@ v86_exit:      dd 0
 reflected:     dd 0
 iret_emulated: dd 0
 trapped_port:  dd 0
+sensitive:     dd 0
 pm_int_count:  dd 0
 pm_int_cs:     dd 0
 pm_int_efl:    dd 0

@@ -7,7 +7,7 @@ asm v86 -f bin
 run_guest 30 -m 32 -kernel "$GUEST_BUILD/v86.bin"
 expect_line "v86 hello via port e9" "$ERR"
 for step in "v86 entered with iret" "int reflected through the #GP monitor" \
-    "io bitmap honoured" "int through the idt with iopl 3" "back in protected mode"; do
+    "iopl-sensitive instructions trapped" "io bitmap honoured" "int through the idt with iopl 3" "back in protected mode"; do
     expect_line "step ok: $step" "$ERR"
 done
 expect_line "PASS" "$ERR"
