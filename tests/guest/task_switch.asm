@@ -1,16 +1,21 @@
 ; Hardware task switches: JMP to a TSS descriptor and back, CALL to a TSS
 ; (NT and the back link) with IRET back, INT through a task gate in the IDT,
 ; and a #GP through a task gate with its error code on the new task's
-; stack; the T bit (#DB on entry), the LDT named by the new TSS, and #GP for
-; a busy TSS. Checks the registers saved in the old TSS, those loaded from the new
-; one, TR and the busy bits. A Multiboot kernel (pm32.inc); task A is the
-; harness's TSS; prints "step ok: NAME", then PASS.
+; stack; the T bit (#DB on entry), the LDT named by the new TSS, #GP for a
+; busy TSS, a JMP to a 16-bit TSS and back. Checks the registers saved in
+; the old TSS, those loaded from the new one, TR and the busy bits. A
+; Multiboot kernel (pm32.inc); task A is the harness's TSS; prints
+; "step ok: NAME", then PASS.
 %include "pm32.inc"
 
 TSS_B    equ 0x30
 TSS_C    equ 0x38
 LDT_SEL  equ 0x40               ; an LDT with one data segment
+TSS_D    equ 0x48               ; a 16-bit (286) TSS
+STACK_D  equ 0x50000
 LDT_DS   equ 0x04               ; its entry 0 (TI = 1)
+CODE16_SEL equ 0x50             ; for the 16-bit task
+DATA16_SEL equ 0x58
 STACK_B  equ 0x60000
 STACK_C  equ 0x58000
 NT       equ 0x4000
@@ -54,6 +59,11 @@ main:
     call tss_desc
     mov byte [gdt + LDT_SEL], 7
     mov byte [gdt + LDT_SEL + 5], 0x82
+    mov edi, gdt + TSS_D        ; type 1: available 16-bit TSS, limit 0x2b
+    mov eax, tss_d
+    call tss_desc
+    mov byte [gdt + TSS_D], 0x2b
+    mov byte [gdt + TSS_D + 5], 0x81
 
     ; --- JMP to task B, JMP back ---
     mov edi, tss_b
@@ -113,6 +123,33 @@ main:
 .int_back:
     REGS_ARE 0xa2000000, "task A registers after the task gate"
     STEP "iret from the task gate"
+
+    ; --- JMP to a 16-bit TSS and back ---
+    mov word [tss_d + 0x0e], task_d - 0x100000     ; IP (CS base 0x100000)
+    mov word [tss_d + 0x10], 2                      ; FLAGS
+    mov word [tss_d + 0x12], 0xd001                 ; AX
+    mov word [tss_d + 0x1a], STACK_D & 0xffff
+    mov word [tss_d + 0x1c], 0xd005                 ; BP
+    mov word [tss_d + 0x22], K_DS
+    mov word [tss_d + 0x24], CODE16_SEL
+    mov word [tss_d + 0x26], DATA16_SEL
+    mov word [tss_d + 0x28], K_DS
+    mov word [tss_d + 0x2a], 0
+    mov dword [gdt + CODE16_SEL], 0x0000ffff        ; 16-bit code, base
+    mov dword [gdt + CODE16_SEL + 4], 0x00009a10    ; 0x100000
+    mov dword [gdt + DATA16_SEL], 0x0000ffff        ; 16-bit stack, base
+    mov dword [gdt + DATA16_SEL + 4], 0x00009204    ; 0x40000
+    SET_REGS 0xa3000000
+    jmp TSS_D:0
+.d_back:
+    REGS_ARE 0xa3000000, "task A registers after the 16-bit task"
+    movzx eax, word [tss_d + 0x0e]
+    CHECK eax, task_d.after - 0x100000, "IP saved in the 16-bit TSS"
+    movzx eax, word [tss_d + 0x12]
+    CHECK eax, 0xd0d0, "AX saved in the 16-bit TSS"
+    movzx eax, word [tss_d + 0x24]
+    CHECK eax, CODE16_SEL, "CS saved in the 16-bit TSS"
+    STEP "16-bit tss"
 
     ; --- #GP through a task gate: the error code goes on task C's stack ---
     mov edi, tss_c
@@ -199,6 +236,29 @@ task_b_call:
     PRINT "task B resumed"
     FAIL
 
+bits 16
+task_d:                         ; 16-bit code: CS base 0x100000
+    cmp ax, 0xd001
+    jne .bad
+    cmp bp, 0xd005
+    jne .bad
+    mov ax, ss
+    cmp ax, DATA16_SEL
+    jne .bad
+    cmp sp, STACK_D & 0xffff
+    jne .bad
+    str ax
+    cmp ax, TSS_D
+    jne .bad
+    mov ax, 0xd0d0
+    jmp TSS_SEL:0
+.after:
+.bad:
+    mov al, 0x11                ; FAIL (16-bit encoding)
+    out DEBUG_EXIT, al
+    hlt
+bits 32
+
 task_c:
     REGS_ARE 0xc0000000, "task C registers from its TSS"
     pushfd
@@ -284,4 +344,6 @@ align 128
 tss_b: times 0x68 db 0
 align 128
 tss_c: times 0x68 db 0
+align 64
+tss_d: times 0x2c db 0
 image_end:
