@@ -442,7 +442,8 @@ int snapshot_read(struct snapshot **out, struct machine *m, const char *path,
         int e = errno;
         if (fd >= 0)
             close(fd);
-        return fail(err, "cannot open %s: %s", path, strerror(e)), -e;
+        fail(err, "cannot open %s: %s", path, strerror(e));
+        return -e;
     }
     size_t len = (size_t)st.st_size;
     uint8_t *buf = malloc(len ? len : 1);
@@ -459,7 +460,8 @@ int snapshot_read(struct snapshot **out, struct machine *m, const char *path,
             int e = n < 0 ? errno : EIO;
             close(fd);
             free(buf);
-            return fail(err, "cannot read %s: %s", path, strerror(e)), -e;
+            fail(err, "cannot read %s: %s", path, strerror(e));
+            return -e;
         }
         got += (size_t)n;
     }

@@ -4,7 +4,7 @@
  * its snapshot is loaded into machine B, which had run elsewhere on its own
  * clock. From then on both run on the same clock and must agree on every
  * section's bytes, on every armed timer and on the interrupt lines; a
- * damaged snapshot leaves B as it was. */
+ * damaged snapshot leaves B as it was. And the power button. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -277,11 +277,24 @@ static void test_damaged_leaves_machine(void **state)
     pc_free(ref);
 }
 
+/* The monitor's system_powerdown presses the ACPI power button */
+static void test_power_button(void **state)
+{
+    (void)state;
+    struct machine *m = pc_new();
+    struct pc_board *b = m->board;
+    assert_int_equal(b->pm.s.pm1_sts & ACPI_PM1_PWRBTN, 0);
+    board_power_button(m);
+    assert_int_equal(b->pm.s.pm1_sts & ACPI_PM1_PWRBTN, ACPI_PM1_PWRBTN);
+    pc_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restore_agrees),
         cmocka_unit_test(test_damaged_leaves_machine),
+        cmocka_unit_test(test_power_button),
     };
     return cmocka_run_group_tests(tests, make_bios, remove_bios);
 }
