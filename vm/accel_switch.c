@@ -15,9 +15,13 @@ static int64_t host_now_ns(void)
     return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
 }
 
+static bool kvm_allowed;
+
 static const struct cpu_backend_ops *usable(const char *name)
 {
     const struct cpu_backend_ops *ops = accel_find(name);
+    if (!kvm_allowed && !strcmp(name, "kvm"))
+        return NULL;
     const char *why;
     return ops && (!ops->probe || ops->probe(&why) == 0) ? ops : NULL;
 }
@@ -41,9 +45,11 @@ static const struct cpu_backend_ops *partner(const struct cpu_backend_ops *ops)
 }
 
 int accel_switch_init(struct accel_switch *sw,
-                      const struct cpu_backend_ops *ops, int period_ms)
+                      const struct cpu_backend_ops *ops, int period_ms,
+                      bool allow_kvm)
 {
     memset(sw, 0, sizeof(*sw));
+    kvm_allowed = allow_kvm;
     sw->pair[0] = ops;
     sw->pair[1] = partner(ops);
     if (!sw->pair[1]) {

@@ -5,6 +5,7 @@
 #ifndef VM_ACCEL_SWITCH_H
 #define VM_ACCEL_SWITCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "vm/vcpu_set.h"
 
@@ -15,10 +16,12 @@ struct accel_switch {
     unsigned switches;
 };
 
-/* Pick the pair for the backend ops. 0, or -ENODEV after an error_report
- * line when no second backend is usable here. */
+/* Pick the pair for the backend ops (KVM only if allow_kvm: not with
+ * -icount). 0, or -ENODEV after an error_report line when no second
+ * backend is usable here. */
 int accel_switch_init(struct accel_switch *sw,
-                      const struct cpu_backend_ops *ops, int period_ms);
+                      const struct cpu_backend_ops *ops, int period_ms,
+                      bool allow_kvm);
 /* Switch when the period is over (call between runs) */
 void accel_switch_poll(struct accel_switch *sw, struct vcpu_set *vs);
 

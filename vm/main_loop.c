@@ -127,7 +127,8 @@ static int start_extras(struct vcpu_set *vs, struct monitor **mon,
         return -1;
     memset(sw, 0, sizeof(*sw));
     if (cfg->accel_switch_ms &&
-        accel_switch_init(sw, vs->ops, cfg->accel_switch_ms) < 0)
+        accel_switch_init(sw, vs->ops, cfg->accel_switch_ms,
+                          vclock_mode(vs->m->clock) != VCLOCK_ICOUNT) < 0)
         return -1;
     return 0;
 }

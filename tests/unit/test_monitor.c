@@ -425,12 +425,16 @@ static void test_switch_pair(void **state)
     struct accel_switch sw;
     /* the interpreter pairs with the JIT or KVM, or another with it */
     const struct cpu_backend_ops *interp = accel_find("interp");
-    if (interp && accel_switch_init(&sw, interp, 10) == 0)
+    if (interp && accel_switch_init(&sw, interp, 10, true) == 0)
         assert_true(sw.pair[1] != interp);
-    assert_int_equal(accel_switch_init(&sw, &fake_a, 10), interp ? 0 : -ENODEV);
+    assert_int_equal(accel_switch_init(&sw, &fake_a, 10, true), interp ? 0 : -ENODEV);
     if (interp)
         assert_ptr_equal(sw.pair[1], interp);
     assert_int_equal(sw.period_ns, 10000000);
+    /* with -icount KVM is no partner */
+    const struct cpu_backend_ops *jit = accel_find("jit");
+    if (jit && accel_switch_init(&sw, jit, 10, false) == 0)
+        assert_string_equal(sw.pair[1]->name, "interp");
 }
 
 int main(void)
