@@ -375,6 +375,7 @@ static void decode_at(struct cpu *cpu, struct icache_entry *e, uint64_t rip)
     else
         e->fn = interp_handler(cpu, &e->insn);
     e->sync = r < 0 || needs_sync(e->insn.op);
+    e->next = NULL; /* the cache is malloc'd: never follow what was there */
 }
 
 /* Make the page of lin the fetch page; false when it cannot be cached */
