@@ -224,9 +224,11 @@ static void account_icount(struct jit_vcpu *v)
 static bool tlb_exec_ok(const struct cpu *cpu, const struct cpu_tlb_entry *t,
                         uint64_t lin)
 {
+    bool user_page = (t->perm & CPU_TLB_USER) != 0;
     return t->tag == ((lin & ~0xfffull) | CPU_TLB_VALID) && t->host &&
            !(t->perm & CPU_TLB_NX) &&
-           (cpu->cpl != 3 || (t->perm & CPU_TLB_USER));
+           (cpu->cpl == 3 ? user_page
+                          : !user_page || !(cpu->s.cr4 & CR4_SMEP));
 }
 
 /* The block at CS:RIP, translated if needed; NULL when the interpreter

@@ -46,12 +46,25 @@ void gen_jump_reg(struct tctx *t, int h, int32_t count)
     emit_alu_rm(e, EA_CMP, 8, HR_RAX,
                 emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(tag)));
     miss[n++] = emit_jcc(e, CC_NE, NULL);
+    /* executable: not NX; a user page at CPL 3; not a user page at CPL
+     * 0-2 when CR4.SMEP is set */
     struct emit_mem perm = emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(perm));
     emit_load(e, 4, HR_RAX, perm);
-    emit_alu_ri(e, EA_AND, 4, HR_RAX,
-                (int32_t)(CPU_TLB_NX | (t->user ? CPU_TLB_USER : 0)));
-    emit_alu_ri(e, EA_CMP, 4, HR_RAX, t->user ? (int32_t)CPU_TLB_USER : 0);
-    miss[n++] = emit_jcc(e, CC_NE, NULL);
+    emit_alu_ri(e, EA_AND, 4, HR_RAX, (int32_t)(CPU_TLB_NX | CPU_TLB_USER));
+    if (t->user) {
+        emit_alu_ri(e, EA_CMP, 4, HR_RAX, (int32_t)CPU_TLB_USER);
+        miss[n++] = emit_jcc(e, CC_NE, NULL);
+    } else {
+        emit_test_ri(e, 4, HR_RAX, (int32_t)CPU_TLB_NX);
+        miss[n++] = emit_jcc(e, CC_NE, NULL);
+        emit_test_ri(e, 4, HR_RAX, (int32_t)CPU_TLB_USER);
+        size_t kernel_page = emit_jcc(e, CC_E, NULL);
+        emit_test_mi(e, 4, emit_m(HR_RBX, VCPU_FIELD(cpu.s.cr4)),
+                     (int32_t)CR4_SMEP);
+        miss[n++] = emit_jcc(e, CC_NE, NULL);
+        if (!e->overflow)
+            emit_patch_rel32(e->buf + kernel_page, emit_ptr(e));
+    }
     emit_load(e, 8, HR_RAX, emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(gpa)));
     emit_alu_ri(e, EA_AND, 4, HR_RSI, 0xfff);
     emit_alu_rr(e, EA_OR, 8, HR_RAX, HR_RSI);
