@@ -44,6 +44,21 @@ static inline void env_free(void)
     free(env.ram);
 }
 
+/* cmocka group setup/teardown around env_init()/env_free() */
+static inline int env_setup(void **state)
+{
+    (void)state;
+    env_init();
+    return 0;
+}
+
+static inline int env_teardown(void **state)
+{
+    (void)state;
+    env_free();
+    return 0;
+}
+
 static inline void poke32(uint64_t gpa, uint32_t v) { memcpy(env.ram + gpa, &v, 4); }
 static inline void poke64(uint64_t gpa, uint64_t v) { memcpy(env.ram + gpa, &v, 8); }
 static inline void poke16(uint64_t gpa, uint16_t v) { memcpy(env.ram + gpa, &v, 2); }

@@ -12,20 +12,6 @@
 
 #include "tests/unit/cpu_env.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    env_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    env_free();
-    return 0;
-}
-
 static void idt32(int vec, uint16_t sel, uint32_t off, unsigned type,
                   unsigned dpl)
 {
@@ -398,17 +384,17 @@ static void test_io_bitmap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_real_mode_int, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_prot_ring_change, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_soft_int_dpl, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_v86_to_ring0, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_ist, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_double_fault, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_inner_stack, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_task_switch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_task_switch_trap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_io_bitmap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_real_mode_int, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_prot_ring_change, env_setup,
+                                        env_teardown),
+        cmocka_unit_test_setup_teardown(test_soft_int_dpl, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_v86_to_ring0, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_long_ist, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_double_fault, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_inner_stack, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_task_switch, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_task_switch_trap, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_io_bitmap, env_setup, env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,20 +25,6 @@
 #define PF_RSVD 8u
 #define PF_ID 16u
 
-static int setup(void **state)
-{
-    (void)state;
-    env_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    env_free();
-    return 0;
-}
-
 static void set_cpl(int cpl)
 {
     env.cpu.s.seg[S_SS].attr = (env.cpu.s.seg[S_SS].attr & ~0x60u) |
@@ -451,20 +437,20 @@ static void test_map_change_flushes_all(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_32bit_4k, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_32bit_4m_pse36, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smep, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pae, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_global_pages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dirty_through_tlb, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_page_crossing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mmio_and_a20, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alignment_check, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_code_write_hook, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_map_change_flushes_all, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_32bit_4k, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_32bit_4m_pse36, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_smep, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_pae, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_long, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_global_pages, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_dirty_through_tlb, env_setup,
+                                        env_teardown),
+        cmocka_unit_test_setup_teardown(test_page_crossing, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_mmio_and_a20, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_alignment_check, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_code_write_hook, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_map_change_flushes_all, env_setup,
+                                        env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

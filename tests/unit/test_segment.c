@@ -12,20 +12,6 @@
 
 #include "tests/unit/cpu_env.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    env_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    env_free();
-    return 0;
-}
-
 static void test_data_loads(void **state)
 {
     (void)state;
@@ -325,16 +311,16 @@ static void test_long_call_gate(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_data_loads, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ss_loads, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_canonical, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_real_mode, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_call_gate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_iret_outer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_iret_to_v86, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_iretq, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_call_gate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_loads, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_ss_loads, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_limits, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_long_canonical, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_real_mode, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_call_gate, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_iret_outer, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_iret_to_v86, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_long_iretq, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_long_call_gate, env_setup, env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,20 +12,6 @@
 
 #define MSR_EFER 0xc0000080u
 
-static int setup(void **state)
-{
-    (void)state;
-    env_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    env_free();
-    return 0;
-}
-
 static void test_reset_state(void **state)
 {
     (void)state;
@@ -250,13 +236,13 @@ static void test_tsc(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_reset_state, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cr0_cr4, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_mode_entry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_debug_regs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cpuid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_msrs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tsc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_state, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_cr0_cr4, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_long_mode_entry, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_debug_regs, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_cpuid, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_msrs, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_tsc, env_setup, env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
