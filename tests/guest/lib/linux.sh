@@ -55,7 +55,7 @@ run_cmd() {
     send "echo CMD-BEGIN-$CMD_SEQ; $1; echo CMD-END-$CMD_SEQ"
     wait_for "CMD-END-$CMD_SEQ" "${2:-60}" -x
     CMD_OUT=$(tr -d '\r' <"$CONSOLE" | sed -n "/^CMD-BEGIN-$CMD_SEQ\$/,/^CMD-END-$CMD_SEQ\$/p" |
-        sed '1d;$d' | grep -v '^\[ *[0-9]*\.[0-9]*\] ')   # not kernel messages
+        sed '1d;$d' | { grep -v '^\[ *[0-9]*\.[0-9]*\] ' || true; })  # no kernel messages
 }
 
 # wait_exit SECONDS: tandem ends; sets $status
