@@ -111,6 +111,8 @@ void jit_code_commit(size_t used);
 void *jit_data_alloc(size_t size);
 /* drop every block (and all side data) */
 void jit_cache_flush(void);
+/* use at most `bytes` of the code buffer (0: all of it); flushes */
+void jit_cache_set_limit(size_t bytes);
 struct jit_block *jit_block_new(void);
 struct jit_block *jit_block_find(uint64_t gpa, uint64_t rip, uint32_t key);
 /* publish a translated block: hash, page list, code-page marking */

@@ -34,7 +34,7 @@ struct arena_chunk {
 };
 
 static uint8_t *code_buf;
-static size_t code_used, code_start;
+static size_t code_used, code_start, code_limit = CODE_SIZE;
 static uint8_t *exit_path;
 static int (*enter_fn)(struct jit_vcpu *v, const uint8_t *code);
 static struct jit_block *hash[1u << HASH_BITS];
@@ -97,8 +97,14 @@ const uint8_t *jit_exit_path(void)
 
 uint8_t *jit_code_begin(size_t *avail)
 {
-    *avail = CODE_SIZE - code_used;
+    *avail = code_limit > code_used ? code_limit - code_used : 0;
     return code_buf + code_used;
+}
+
+void jit_cache_set_limit(size_t bytes)
+{
+    code_limit = bytes && bytes < CODE_SIZE ? bytes : CODE_SIZE;
+    jit_cache_flush();
 }
 
 void jit_code_commit(size_t used)

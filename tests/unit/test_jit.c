@@ -500,6 +500,21 @@ static void test_real_mode(void **state)
     assert_int_equal(vj.ram[0x21002], (uint8_t)300);
 }
 
+/* a code cache that fills up all the time: flushed and refilled while
+ * the loop (calls, returns, chained jumps) runs */
+static void test_cache_full(void **state)
+{
+    if (!jit_native)
+        skip();   /* the fallback-only blocks are sized differently */
+    unsigned gen = jit_cache_generation;
+    jit_cache_set_limit(900);
+    load_both(M32, prog_loop32, sizeof(prog_loop32), NULL);
+    run_both("loop32, small code cache");
+    assert_int_equal(vj.cpu->s.gpr[R_BX], 499);
+    assert_true(jit_cache_generation > gen + 10);   /* it was full */
+    jit_cache_set_limit(0);
+}
+
 /* --- self-modifying code --- */
 
 /*
@@ -828,6 +843,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loop32),
         cmocka_unit_test(test_real_mode),
+        cmocka_unit_test(test_cache_full),
         cmocka_unit_test(test_random64),
         cmocka_unit_test(test_random32),
         cmocka_unit_test(test_smc),
