@@ -52,7 +52,8 @@ send() { printf '%s\n' "$1" >&3; }
 # its output (between the markers) is left in $CMD_OUT
 run_cmd() {
     CMD_SEQ=$(date +%s%N)   # unique even from subshells
-    send "echo CMD-BEGIN-$CMD_SEQ; $1; echo CMD-END-$CMD_SEQ"
+    # the quotes keep the markers out of the terminal's echo of the line
+    send "echo CMD-BEG''IN-$CMD_SEQ; $1; echo CMD-E''ND-$CMD_SEQ"
     wait_for "CMD-END-$CMD_SEQ" "${2:-60}" -x
     CMD_OUT=$(tr -d '\r' <"$CONSOLE" | sed -n "/^CMD-BEGIN-$CMD_SEQ\$/,/^CMD-END-$CMD_SEQ\$/p" |
         sed '1d;$d' | { grep -v '^\[ *[0-9]*\.[0-9]*\] ' || true; })  # no kernel messages
