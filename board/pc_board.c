@@ -109,6 +109,7 @@ static int create_chipset(struct machine *m, struct pc_board *b)
                         m->clock, i == 0 ? b->serial : NULL);
         if (err)
             return err;
+        b->uart[i].instant_tx = true;
     }
     return 0;
 }

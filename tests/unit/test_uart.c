@@ -197,6 +197,26 @@ static void test_transmit_timing_and_output(void **state)
     assert_memory_equal(buf, "hello", 5);
 }
 
+/* instant_tx: every character leaves when written; loopback keeps time */
+static void test_instant_transmit(void **state)
+{
+    struct fixture *f = *state;
+    char buf[16];
+    f->uart.instant_tx = true;
+    set_115200(f);
+    out(f, FCR, 0x07);
+    for (const char *p = "hello"; *p; p++)
+        out(f, THR, (uint8_t)*p);
+    assert_int_equal(in(f, LSR) & 0x60, 0x60);
+    assert_int_equal(output_so_far(f, buf, sizeof(buf)), 5);
+    assert_memory_equal(buf, "hello", 5);
+    out(f, MCR, 0x10);                      /* loopback: the wire again */
+    out(f, THR, 'x');
+    assert_int_equal(in(f, LSR) & 0x61, 0x20); /* on the wire */
+    advance(f, CHAR_NS);
+    assert_int_equal(in(f, LSR) & 0x61, 0x61);
+}
+
 static void test_lsr_read_catches_up_without_timers(void **state)
 {
     struct fixture *f = *state;
@@ -468,6 +488,7 @@ int main(void)
         T(test_divisor_latch_and_scratch),
         T(test_loopback_round_trip),
         T(test_transmit_timing_and_output),
+        T(test_instant_transmit),
         T(test_lsr_read_catches_up_without_timers),
         T(test_thre_interrupt_and_rearm),
         T(test_iir_priority_order),
