@@ -23,7 +23,13 @@ static const struct cpu_backend_ops *usable(const char *name)
     if (!kvm_allowed && !strcmp(name, "kvm"))
         return NULL;
     const char *why;
-    return ops && (!ops->probe || ops->probe(&why) == 0) ? ops : NULL;
+    if (!ops || (ops->probe && ops->probe(&why) != 0))
+        return NULL;
+    /* pair only with a backend that runs at full speed here: a software
+     * /dev/kvm (no vmx/svm) is left to an explicit -accel kvm */
+    if (ops->probe_auto && ops->probe_auto(&why) != 0)
+        return NULL;
+    return ops;
 }
 
 /* The other backend of the pair for ops, or NULL */
