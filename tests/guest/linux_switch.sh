@@ -4,9 +4,6 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/linux.sh"
 [ "$ACCEL" = jit ] || skip "runs once, under the jit/interp pair (TANDEM_TEST_ACCEL=jit)"
-# Known bug: a userspace program in the guest may segfault while switching
-[ -n "${TANDEM_LINUX_SWITCH:-}" ] ||
-    skip "opt-in until the switching bug is fixed: set TANDEM_LINUX_SWITCH=1"
 need_accel jit
 trap 'linux_cleanup; cleanup' EXIT
 LINUX_APPEND=quiet
