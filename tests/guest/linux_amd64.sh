@@ -4,9 +4,6 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/linux.sh"
 need_accel "$ACCEL"
-# The interpreter boots Linux too, but in many minutes: opt in for it
-[ "$ACCEL" != interp ] || [ -n "${TANDEM_LINUX_INTERP:-}" ] ||
-    skip "Linux under -accel interp takes many minutes: set TANDEM_LINUX_INTERP=1"
 ARCH=${LINUX_ARCH:-amd64}
 trap 'linux_cleanup; cleanup' EXIT
 linux_start "$ARCH"
