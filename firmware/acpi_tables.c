@@ -2,6 +2,7 @@
  * specification, revision 3.0 for the FADT. */
 #include "firmware/acpi_tables.h"
 
+#include "firmware/le_bytes.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -14,9 +15,6 @@ struct builder {
     size_t cap;
 };
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, v); put16(p + 2, v >> 16); }
-static void put64(uint8_t *p, uint64_t v) { put32(p, v); put32(p + 4, v >> 32); }
 
 /* Reserve len zeroed bytes aligned to align; returns the offset or -1 */
 static long reserve(struct builder *b, size_t len, size_t align)
@@ -56,13 +54,13 @@ static void header(struct builder *b, long off, const char *sig, uint32_t len,
 {
     uint8_t *h = b->blob->tables + off;
     memcpy(h, sig, 4);
-    put32(h + 4, len);
+    le32_put(h + 4, len);
     h[8] = rev;
     memcpy(h + 10, "TANDEM", 6);
     memcpy(h + 16, "TANDEMPC", 8);
-    put32(h + 24, 1);
+    le32_put(h + 24, 1);
     memcpy(h + 28, "TNDM", 4);
-    put32(h + 32, 1);
+    le32_put(h + 32, 1);
     add_checksum(b->blob, (uint32_t)off + 9, (uint32_t)off, len, false);
 }
 
@@ -73,7 +71,7 @@ static void gas_io(uint8_t *p, uint16_t port, uint8_t bits)
     p[1] = bits;
     p[2] = 0;
     p[3] = bits <= 8 ? 1 : bits <= 16 ? 2 : 3; /* access size */
-    put64(p + 4, port);
+    le64_put(p + 4, port);
 }
 
 /* Name (_S5, Package (4) {0, 0, 0, 0}): SLP_TYP 0 is soft-off on PIIX4 */
@@ -99,7 +97,7 @@ static long build_facs(struct builder *b)
         return -1;
     uint8_t *t = b->blob->tables + off;
     memcpy(t, "FACS", 4);
-    put32(t + 4, 64);
+    le32_put(t + 4, 64);
     t[32] = 1; /* version */
     return off;
 }
@@ -113,33 +111,33 @@ static long build_fadt(struct builder *b, const struct acpi_config *c,
         return -1;
     header(b, off, "FACP", len, 3);
     uint8_t *t = b->blob->tables + off;
-    put32(t + 36, (uint32_t)facs);
+    le32_put(t + 36, (uint32_t)facs);
     add_fixup(b->blob, (uint32_t)off + 36, 4, false);
-    put32(t + 40, (uint32_t)dsdt);
+    le32_put(t + 40, (uint32_t)dsdt);
     add_fixup(b->blob, (uint32_t)off + 40, 4, false);
     t[45] = 0; /* unspecified PM profile */
-    put16(t + 46, c->sci_irq);
-    put32(t + 48, c->smi_cmd);
+    le16_put(t + 46, c->sci_irq);
+    le32_put(t + 48, c->smi_cmd);
     t[52] = c->acpi_enable;
     t[53] = c->acpi_disable;
-    put32(t + 56, c->pm_base);        /* PM1a_EVT_BLK */
-    put32(t + 64, c->pm_base + 4);    /* PM1a_CNT_BLK */
-    put32(t + 76, c->pm_base + 8);    /* PM_TMR_BLK */
-    put32(t + 80, c->gpe0_base);      /* GPE0_BLK */
+    le32_put(t + 56, c->pm_base);        /* PM1a_EVT_BLK */
+    le32_put(t + 64, c->pm_base + 4);    /* PM1a_CNT_BLK */
+    le32_put(t + 76, c->pm_base + 8);    /* PM_TMR_BLK */
+    le32_put(t + 80, c->gpe0_base);      /* GPE0_BLK */
     t[88] = 4;                        /* PM1_EVT_LEN */
     t[89] = 2;                        /* PM1_CNT_LEN */
     t[91] = 4;                        /* PM_TMR_LEN */
     t[92] = 4;                        /* GPE0_BLK_LEN */
-    put16(t + 96, 0xfff);             /* no C2 */
-    put16(t + 98, 0xfff);             /* no C3 */
+    le16_put(t + 96, 0xfff);             /* no C2 */
+    le16_put(t + 98, 0xfff);             /* no C3 */
     t[108] = 0x32;                    /* RTC century register */
-    put16(t + 109, 0x3);              /* legacy devices, 8042 */
-    put32(t + 112, (1u << 0) | (1u << 2) | (1u << 5) | (1u << 10));
+    le16_put(t + 109, 0x3);              /* legacy devices, 8042 */
+    le32_put(t + 112, (1u << 0) | (1u << 2) | (1u << 5) | (1u << 10));
     /* WBINVD, PROC_C1, SLP_BUTTON (no sleep button), RESET_REG_SUP */
     gas_io(t + 116, 0xcf9, 8);        /* RESET_REG */
     t[128] = 0x06;                    /* RESET_VALUE: full reset */
     /* X_FIRMWARE_CTRL stays 0: the spec allows only one FACS pointer */
-    put64(t + 140, (uint64_t)dsdt);   /* X_DSDT */
+    le64_put(t + 140, (uint64_t)dsdt);   /* X_DSDT */
     add_fixup(b->blob, (uint32_t)off + 140, 8, false);
     gas_io(t + 148, c->pm_base, 32);      /* X_PM1a_EVT_BLK */
     gas_io(t + 172, c->pm_base + 4, 16);  /* X_PM1a_CNT_BLK */
@@ -167,24 +165,24 @@ static long build_madt(struct builder *b, const struct acpi_config *c)
         return -1;
     header(b, off, "APIC", len, 1);
     uint8_t *t = b->blob->tables + off;
-    put32(t + 36, c->lapic_addr);
-    put32(t + 40, 1); /* PCAT_COMPAT: dual 8259s present */
+    le32_put(t + 36, c->lapic_addr);
+    le32_put(t + 40, 1); /* PCAT_COMPAT: dual 8259s present */
     uint8_t *p = t + 44;
     for (int i = 0; i < c->ncpus; i++, p += 8) {
         p[0] = 0; p[1] = 8; p[2] = (uint8_t)i; p[3] = (uint8_t)i;
-        put32(p + 4, 1); /* enabled */
+        le32_put(p + 4, 1); /* enabled */
     }
     p[0] = 1; p[1] = 12; p[2] = c->ioapic_id; p[3] = 0;
-    put32(p + 4, c->ioapic_addr);
-    put32(p + 8, 0);
+    le32_put(p + 4, c->ioapic_addr);
+    le32_put(p + 8, 0);
     p += 12;
     for (size_t i = 0; i < N_OVERRIDES; i++, p += 10) {
         p[0] = 2; p[1] = 10; p[2] = 0; p[3] = madt_overrides[i].irq;
-        put32(p + 4, madt_overrides[i].gsi);
-        put16(p + 8, madt_overrides[i].flags);
+        le32_put(p + 4, madt_overrides[i].gsi);
+        le16_put(p + 8, madt_overrides[i].flags);
     }
     p[0] = 4; p[1] = 6; p[2] = 0xff; /* all processors */
-    put16(p + 3, 0);
+    le16_put(p + 3, 0);
     p[5] = 1; /* LINT1 */
     return off;
 }
@@ -201,9 +199,9 @@ static long build_sdt(struct builder *b, const char *sig, unsigned ptr_size,
     for (int i = 0; i < n; i++) {
         uint8_t *p = b->blob->tables + off + HDR + ptr_size * i;
         if (ptr_size == 4)
-            put32(p, (uint32_t)tables[i]);
+            le32_put(p, (uint32_t)tables[i]);
         else
-            put64(p, (uint64_t)tables[i]);
+            le64_put(p, (uint64_t)tables[i]);
         add_fixup(b->blob, (uint32_t)(off + HDR + ptr_size * i), ptr_size, false);
     }
     return off;
@@ -228,10 +226,10 @@ int acpi_build(struct acpi_blob *blob, const struct acpi_config *cfg)
     memcpy(r, "RSD PTR ", 8);
     memcpy(r + 9, "TANDEM", 6);
     r[15] = 2; /* ACPI 2.0+ */
-    put32(r + 16, (uint32_t)rsdt);
+    le32_put(r + 16, (uint32_t)rsdt);
     add_fixup(blob, 16, 4, true);
-    put32(r + 20, ACPI_RSDP_SIZE);
-    put64(r + 24, (uint64_t)xsdt);
+    le32_put(r + 20, ACPI_RSDP_SIZE);
+    le64_put(r + 24, (uint64_t)xsdt);
     add_fixup(blob, 24, 8, true);
     add_checksum(blob, 8, 0, 20, true);
     add_checksum(blob, 32, 0, ACPI_RSDP_SIZE, true);
@@ -245,24 +243,16 @@ void acpi_blob_free(struct acpi_blob *blob)
     blob->len = 0;
 }
 
-static uint64_t get_le(const uint8_t *p, unsigned size)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 void acpi_place(struct acpi_blob *blob, uint64_t tables_gpa)
 {
     for (int i = 0; i < blob->nfixups; i++) {
         const struct acpi_fixup *f = &blob->fixup[i];
         uint8_t *p = (f->in_rsdp ? blob->rsdp : blob->tables) + f->offset;
-        uint64_t v = get_le(p, f->size) + tables_gpa;
+        uint64_t v = (f->size == 4 ? le32_get(p) : le64_get(p)) + tables_gpa;
         if (f->size == 4)
-            put32(p, (uint32_t)v);
+            le32_put(p, (uint32_t)v);
         else
-            put64(p, v);
+            le64_put(p, v);
     }
     /* in the order recorded: each table, then the RSDP's 20-byte checksum
      * before the extended one that covers it */
@@ -293,31 +283,31 @@ uint8_t *acpi_loader_script(const struct acpi_blob *blob, size_t *len)
     if (!s)
         return NULL;
     uint8_t *e = s;
-    put32(e, LOADER_ALLOCATE);
+    le32_put(e, LOADER_ALLOCATE);
     strcpy((char *)e + 4, rsdp_file);
-    put32(e + 4 + LOADER_FILE, 16);
+    le32_put(e + 4 + LOADER_FILE, 16);
     e[8 + LOADER_FILE] = ZONE_FSEG;
     e += LOADER_ENTRY;
-    put32(e, LOADER_ALLOCATE);
+    le32_put(e, LOADER_ALLOCATE);
     strcpy((char *)e + 4, tables_file);
-    put32(e + 4 + LOADER_FILE, 64);
+    le32_put(e + 4 + LOADER_FILE, 64);
     e[8 + LOADER_FILE] = ZONE_HIGH;
     e += LOADER_ENTRY;
     for (int i = 0; i < blob->nfixups; i++, e += LOADER_ENTRY) {
         const struct acpi_fixup *f = &blob->fixup[i];
-        put32(e, LOADER_ADD_POINTER);
+        le32_put(e, LOADER_ADD_POINTER);
         strcpy((char *)e + 4, f->in_rsdp ? rsdp_file : tables_file);
         strcpy((char *)e + 4 + LOADER_FILE, tables_file);
-        put32(e + 4 + 2 * LOADER_FILE, f->offset);
+        le32_put(e + 4 + 2 * LOADER_FILE, f->offset);
         e[8 + 2 * LOADER_FILE] = f->size;
     }
     for (int i = 0; i < blob->nchecksums; i++, e += LOADER_ENTRY) {
         const struct acpi_checksum *c = &blob->cksum[i];
-        put32(e, LOADER_ADD_CHECKSUM);
+        le32_put(e, LOADER_ADD_CHECKSUM);
         strcpy((char *)e + 4, c->in_rsdp ? rsdp_file : tables_file);
-        put32(e + 4 + LOADER_FILE, c->offset);
-        put32(e + 8 + LOADER_FILE, c->start);
-        put32(e + 12 + LOADER_FILE, c->len);
+        le32_put(e + 4 + LOADER_FILE, c->offset);
+        le32_put(e + 8 + LOADER_FILE, c->start);
+        le32_put(e + 12 + LOADER_FILE, c->len);
     }
     *len = (size_t)n * LOADER_ENTRY;
     return s;

@@ -2,6 +2,7 @@
  * struct boot_params / struct setup_header in the boot protocol. */
 #include "firmware/linux_boot.h"
 
+#include "firmware/le_bytes.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +42,6 @@
 #define KERNEL_MAX_SIZE (512u << 20)
 #define INITRD_MAX_SIZE (2048u << 20)
 
-static uint16_t rd16(const uint8_t *p) { return p[0] | p[1] << 8; }
-static uint32_t rd32(const uint8_t *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }
-static void wr16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void wr32(uint8_t *p, uint32_t v) { wr16(p, v); wr16(p + 2, v >> 16); }
-static void wr64(uint8_t *p, uint64_t v) { wr32(p, v); wr32(p + 4, v >> 32); }
 
 bool linux_is_bzimage(const uint8_t *img, size_t len)
 {
@@ -55,11 +51,11 @@ bool linux_is_bzimage(const uint8_t *img, size_t len)
 /* Checks an image's setup header; returns the setup size or -errno */
 static long check_header(const char *path, const uint8_t *img, size_t len)
 {
-    if (!linux_is_bzimage(img, len) || rd16(img + HDR_BOOT_FLAG) != 0xaa55) {
+    if (!linux_is_bzimage(img, len) || le16_get(img + HDR_BOOT_FLAG) != 0xaa55) {
         error_report("-kernel %s: not a Linux bzImage", path);
         return -EINVAL;
     }
-    uint16_t version = rd16(img + HDR_VERSION);
+    uint16_t version = le16_get(img + HDR_VERSION);
     if (version < 0x206) {
         error_report("-kernel %s: boot protocol %u.%02x is too old (2.06 or later needed)",
                      path, version >> 8, version & 0xff);
@@ -89,7 +85,7 @@ static int load_initrd(struct machine *m, const struct linux_boot_opts *o,
     int err = load_file("-initrd", o->initrd_path, INITRD_MAX_SIZE, &data, &len);
     if (err)
         return err;
-    uint64_t limit = (uint64_t)rd32(hdr + HDR_INITRD_ADDR_MAX) + 1;
+    uint64_t limit = (uint64_t)le32_get(hdr + HDR_INITRD_ADDR_MAX) + 1;
     if (limit > m->ram_below_4g)
         limit = m->ram_below_4g;
     uint64_t addr = limit >= len ? ((limit - len) & ~0xfffull) : 0;
@@ -120,8 +116,8 @@ int linux_boot_load(struct machine *m, const struct linux_boot_opts *o,
         free(img);
         return (int)setup;
     }
-    info->protocol = rd16(img + HDR_VERSION);
-    bool has64 = info->protocol >= 0x20c && (rd16(img + HDR_XLOADFLAGS) & XLF_KERNEL_64);
+    info->protocol = le16_get(img + HDR_VERSION);
+    bool has64 = info->protocol >= 0x20c && (le16_get(img + HDR_XLOADFLAGS) & XLF_KERNEL_64);
     enum linux_entry entry = o->entry ? o->entry : has64 ? LINUX_ENTRY_64 : LINUX_ENTRY_32;
     if (entry == LINUX_ENTRY_64 && !has64) {
         error_report("-kernel %s: this kernel has no 64-bit entry point", o->kernel_path);
@@ -133,7 +129,7 @@ int linux_boot_load(struct machine *m, const struct linux_boot_opts *o,
     /* the protected-mode kernel at 1 MiB, with room to decompress */
     info->kernel_addr = BOOT_KERNEL_ADDR;
     info->kernel_size = len - (size_t)setup;
-    uint64_t init_size = rd32(img + HDR_INIT_SIZE);
+    uint64_t init_size = le32_get(img + HDR_INIT_SIZE);
     uint64_t kernel_end = BOOT_KERNEL_ADDR +
         (init_size > info->kernel_size ? init_size : info->kernel_size);
     if (kernel_end > m->ram_below_4g) {
@@ -155,7 +151,7 @@ int linux_boot_load(struct machine *m, const struct linux_boot_opts *o,
 
     /* command line */
     const char *cmdline = o->cmdline ? o->cmdline : "";
-    size_t cmdline_max = info->protocol >= 0x206 ? rd32(img + HDR_CMDLINE_SIZE) : 255;
+    size_t cmdline_max = info->protocol >= 0x206 ? le32_get(img + HDR_CMDLINE_SIZE) : 255;
     size_t cmdline_len = strlen(cmdline);
     if (cmdline_len > cmdline_max || cmdline_len >= BOOT_CMDLINE_MAX) {
         error_report("-append: %zu characters, this kernel takes at most %zu",
@@ -166,12 +162,12 @@ int linux_boot_load(struct machine *m, const struct linux_boot_opts *o,
     info->cmdline_addr = BOOT_CMDLINE_ADDR;
     if (!err)
         err = guest_write(m, BOOT_CMDLINE_ADDR, cmdline, cmdline_len + 1);
-    wr32(zp + HDR_CMD_LINE_PTR, BOOT_CMDLINE_ADDR);
+    le32_put(zp + HDR_CMD_LINE_PTR, BOOT_CMDLINE_ADDR);
 
     if (!err && o->initrd_path) {
         err = load_initrd(m, o, img, kernel_end, info);
-        wr32(zp + HDR_RAMDISK_IMAGE, (uint32_t)info->initrd_addr);
-        wr32(zp + HDR_RAMDISK_SIZE, (uint32_t)info->initrd_size);
+        le32_put(zp + HDR_RAMDISK_IMAGE, (uint32_t)info->initrd_addr);
+        le32_put(zp + HDR_RAMDISK_SIZE, (uint32_t)info->initrd_size);
     }
 
     /* the memory map and the RSDP */
@@ -179,19 +175,19 @@ int linux_boot_load(struct machine *m, const struct linux_boot_opts *o,
     zp[BP_E820_ENTRIES] = (uint8_t)n;
     for (int i = 0; i < n; i++) {
         uint8_t *e = zp + BP_E820_TABLE + 20 * i;
-        wr64(e, o->e820->e[i].addr);
-        wr64(e + 8, o->e820->e[i].size);
-        wr32(e + 16, o->e820->e[i].type);
+        le64_put(e, o->e820->e[i].addr);
+        le64_put(e + 8, o->e820->e[i].size);
+        le32_put(e + 16, o->e820->e[i].type);
     }
     if (info->protocol >= 0x20e && o->rsdp_gpa)
-        wr64(zp + BP_ACPI_RSDP_ADDR, o->rsdp_gpa);
+        le64_put(zp + BP_ACPI_RSDP_ADDR, o->rsdp_gpa);
 
     memset(boot, 0, sizeof(*boot));
     if (entry == LINUX_ENTRY_16) {
         /* the setup code asks the BIOS for the memory map itself */
         zp[HDR_LOADFLAGS] |= CAN_USE_HEAP;
-        wr16(zp + HDR_HEAP_END_PTR, REAL_MODE_STACK - 0x200);
-        wr16(zp + HDR_VID_MODE, 0xffff); /* "normal" */
+        le16_put(zp + HDR_HEAP_END_PTR, REAL_MODE_STACK - 0x200);
+        le16_put(zp + HDR_VID_MODE, 0xffff); /* "normal" */
         if (!err)
             err = guest_write(m, REAL_MODE_ADDR, img, (size_t)setup);
         if (!err) /* setup code first, then the filled-in header over it */
@@ -209,7 +205,7 @@ int linux_boot_load(struct machine *m, const struct linux_boot_opts *o,
             err = boot_setup_flat(m, boot, entry == LINUX_ENTRY_64);
         boot->mode = entry == LINUX_ENTRY_64 ? BOOT_LONG64 : BOOT_PROT32;
         boot->rip = entry == LINUX_ENTRY_64 ? BOOT_KERNEL_ADDR + 0x200
-                                            : rd32(img + HDR_CODE32_START);
+                                            : le32_get(img + HDR_CODE32_START);
         boot->gpr[6] = BOOT_ZERO_PAGE_ADDR; /* RSI: boot_params */
     }
     free(img);

@@ -1,6 +1,7 @@
 /* MP table builder (see mptable.h). */
 #include "firmware/mptable.h"
 
+#include "firmware/le_bytes.h"
 #include <errno.h>
 #include <string.h>
 
@@ -9,8 +10,6 @@ enum { INT_VECTORED = 0, INT_NMI = 1, INT_EXTINT = 3 };
 #define BUS_PCI 0
 #define BUS_ISA 1
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, v); put16(p + 2, v >> 16); }
 
 static uint8_t checksum(const uint8_t *p, size_t len)
 {
@@ -25,7 +24,7 @@ static uint8_t *interrupt(uint8_t *p, uint8_t type, uint8_t entry_type,
 {
     p[0] = type;
     p[1] = entry_type;
-    put16(p + 2, 0); /* conforms to the bus */
+    le16_put(p + 2, 0); /* conforms to the bus */
     p[4] = bus;
     p[5] = irq;
     p[6] = dest;
@@ -48,14 +47,14 @@ long mptable_build(uint8_t *buf, size_t cap, uint64_t gpa,
         p[1] = (uint8_t)i;        /* LAPIC ID */
         p[2] = 0x14;              /* LAPIC version */
         p[3] = 1 | (i == 0 ? 2 : 0); /* enabled, bootstrap processor */
-        put32(p + 4, cfg->cpu_signature);
-        put32(p + 8, cfg->cpu_features);
+        le32_put(p + 4, cfg->cpu_signature);
+        le32_put(p + 8, cfg->cpu_features);
     }
     p[0] = MP_BUS; p[1] = BUS_PCI; memcpy(p + 2, "PCI   ", 6); p += 8;
     p[0] = MP_BUS; p[1] = BUS_ISA; memcpy(p + 2, "ISA   ", 6); p += 8;
     entries += 2;
     p[0] = MP_IOAPIC; p[1] = cfg->ioapic_id; p[2] = 0x11; p[3] = 1;
-    put32(p + 4, cfg->ioapic_addr);
+    le32_put(p + 4, cfg->ioapic_addr);
     p += 8;
     entries++;
     /* the 8259 cascade on pin 0, then ISA IRQs on their pins (IRQ0 on 2) */
@@ -74,16 +73,16 @@ long mptable_build(uint8_t *buf, size_t cap, uint64_t gpa,
 
     size_t table_len = (size_t)(p - ct);
     memcpy(ct, "PCMP", 4);
-    put16(ct + 4, (uint16_t)table_len);
+    le16_put(ct + 4, (uint16_t)table_len);
     ct[6] = 4; /* spec 1.4 */
     memcpy(ct + 8, "TANDEM  ", 8);
     memcpy(ct + 16, "PC          ", 12);
-    put16(ct + 34, (uint16_t)entries);
-    put32(ct + 36, cfg->lapic_addr);
+    le16_put(ct + 34, (uint16_t)entries);
+    le32_put(ct + 36, cfg->lapic_addr);
     ct[7] = checksum(ct, table_len);
 
     memcpy(fp, "_MP_", 4);
-    put32(fp + 4, (uint32_t)(gpa + 16));
+    le32_put(fp + 4, (uint32_t)(gpa + 16));
     fp[8] = 1;  /* length in paragraphs */
     fp[9] = 4;  /* spec 1.4 */
     fp[10] = checksum(fp, 16);

@@ -1,6 +1,7 @@
 /* Multiboot v1 loader (see multiboot.h). */
 #include "firmware/multiboot.h"
 
+#include "firmware/le_bytes.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,23 +26,14 @@
 #define MODULE_MAX_SIZE (1024u << 20)
 #define MAX_MODULES 32
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint16_t rd16(const uint8_t *p) { return p[0] | p[1] << 8; }
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24;
-}
 
 long multiboot_find_header(const uint8_t *img, size_t len)
 {
     size_t end = len < MB_SEARCH ? len : MB_SEARCH;
     for (size_t off = 0; off + 12 <= end; off += 4) {
-        uint32_t magic = rd32(img + off), flags = rd32(img + off + 4);
+        uint32_t magic = le32_get(img + off), flags = le32_get(img + off + 4);
         if (magic == MULTIBOOT_HEADER_MAGIC &&
-            (uint32_t)(magic + flags + rd32(img + off + 8)) == 0)
+            (uint32_t)(magic + flags + le32_get(img + off + 8)) == 0)
             return (long)off;
     }
     return -1;
@@ -56,9 +48,9 @@ static int load_aout(struct machine *m, const char *path, const uint8_t *img,
         return -EINVAL;
     }
     const uint8_t *h = img + hoff;
-    uint32_t header_addr = rd32(h + 12), load_addr = rd32(h + 16);
-    uint32_t load_end = rd32(h + 20), bss_end = rd32(h + 24);
-    *entry = rd32(h + 28);
+    uint32_t header_addr = le32_get(h + 12), load_addr = le32_get(h + 16);
+    uint32_t load_end = le32_get(h + 20), bss_end = le32_get(h + 24);
+    *entry = le32_get(h + 28);
     if (load_addr > header_addr || header_addr - load_addr > (uint32_t)hoff) {
         error_report("-kernel %s: Multiboot load_addr is after header_addr", path);
         return -EINVAL;
@@ -89,13 +81,13 @@ static int load_elf32(struct machine *m, const char *path, const uint8_t *img,
         error_report("-kernel %s: Multiboot kernel is neither ELF nor a.out-kludge", path);
         return -EINVAL;
     }
-    if (img[4] != 1 || img[5] != 1 || rd16(img + 18) != 3) {
+    if (img[4] != 1 || img[5] != 1 || le16_get(img + 18) != 3) {
         error_report("-kernel %s: a Multiboot ELF kernel must be 32-bit little-endian i386", path);
         return -EINVAL;
     }
-    *entry = rd32(img + 24);
-    uint32_t phoff = rd32(img + 28);
-    uint16_t phentsize = rd16(img + 42), phnum = rd16(img + 44);
+    *entry = le32_get(img + 24);
+    uint32_t phoff = le32_get(img + 28);
+    uint16_t phentsize = le16_get(img + 42), phnum = le16_get(img + 44);
     if (phentsize < 32 || phoff > len || (uint64_t)phnum * phentsize > len - phoff) {
         error_report("-kernel %s: bad ELF program headers", path);
         return -EINVAL;
@@ -104,10 +96,10 @@ static int load_elf32(struct machine *m, const char *path, const uint8_t *img,
     int loaded = 0;
     for (unsigned i = 0; i < phnum; i++) {
         const uint8_t *ph = img + phoff + (size_t)i * phentsize;
-        if (rd32(ph) != 1) /* PT_LOAD */
+        if (le32_get(ph) != 1) /* PT_LOAD */
             continue;
-        uint32_t off = rd32(ph + 4), paddr = rd32(ph + 12);
-        uint32_t filesz = rd32(ph + 16), memsz = rd32(ph + 20);
+        uint32_t off = le32_get(ph + 4), paddr = le32_get(ph + 12);
+        uint32_t filesz = le32_get(ph + 16), memsz = le32_get(ph + 20);
         if (off > len || filesz > len - off || filesz > memsz) {
             error_report("-kernel %s: ELF segment %u lies outside the file", path, i);
             return -EINVAL;
@@ -188,17 +180,17 @@ static int load_modules(struct machine *m, const char *list,
         if (str < 0)
             return -ENOSPC;
         uint8_t *e = a->buf + mods + 16 * count;
-        wr32(e, (uint32_t)addr);
-        wr32(e + 4, (uint32_t)(addr + len));
-        wr32(e + 8, BOOT_INFO_ADDR + (uint32_t)str);
+        le32_put(e, (uint32_t)addr);
+        le32_put(e + 4, (uint32_t)(addr + len));
+        le32_put(e + 8, BOOT_INFO_ADDR + (uint32_t)str);
         *next = addr + len;
         count++;
         p += n;
         if (*p == ',')
             p++;
     }
-    wr32(mbi + 20, count);
-    wr32(mbi + 24, BOOT_INFO_ADDR + (uint32_t)mods);
+    le32_put(mbi + 20, count);
+    le32_put(mbi + 24, BOOT_INFO_ADDR + (uint32_t)mods);
     return 0;
 }
 
@@ -216,7 +208,7 @@ int multiboot_load(struct machine *m, const struct multiboot_opts *o,
         free(img);
         return -EINVAL;
     }
-    uint32_t flags = rd32(img + hoff + 4);
+    uint32_t flags = le32_get(img + hoff + 4);
     if ((flags & 0xffff) & ~MB_SUPPORTED_REQUIRED) {
         error_report("-kernel %s: Multiboot header requires features 0x%x that tandem lacks",
                      o->kernel_path, (flags & 0xffff) & ~MB_SUPPORTED_REQUIRED);
@@ -241,8 +233,8 @@ int multiboot_load(struct machine *m, const struct multiboot_opts *o,
     long mbi_off = info_alloc(&area, 88);
     uint8_t *mbi = area.buf + mbi_off;
     uint32_t mbi_flags = MBI_MEMORY | MBI_MEM_MAP | MBI_LOADER_NAME | MBI_CMDLINE;
-    wr32(mbi + 4, e820_mem_lower_kb(o->e820));
-    wr32(mbi + 8, e820_mem_upper_kb(o->e820));
+    le32_put(mbi + 4, e820_mem_lower_kb(o->e820));
+    le32_put(mbi + 8, e820_mem_upper_kb(o->e820));
     const char *cmdline = o->cmdline ? o->cmdline : "";
     long str = info_string(&area, cmdline, strlen(cmdline));
     long name = info_string(&area, "tandem", 6);
@@ -251,26 +243,26 @@ int multiboot_load(struct machine *m, const struct multiboot_opts *o,
         error_report("-append: command line too long for the Multiboot info area");
         return -E2BIG;
     }
-    wr32(mbi + 16, BOOT_INFO_ADDR + (uint32_t)str);
-    wr32(mbi + 64, BOOT_INFO_ADDR + (uint32_t)name);
+    le32_put(mbi + 16, BOOT_INFO_ADDR + (uint32_t)str);
+    le32_put(mbi + 64, BOOT_INFO_ADDR + (uint32_t)name);
     for (int i = 0; i < o->e820->n; i++) {
         uint8_t *e = area.buf + mmap + 24 * i;
-        wr32(e, 20);
-        wr32(e + 4, (uint32_t)o->e820->e[i].addr);
-        wr32(e + 8, (uint32_t)(o->e820->e[i].addr >> 32));
-        wr32(e + 12, (uint32_t)o->e820->e[i].size);
-        wr32(e + 16, (uint32_t)(o->e820->e[i].size >> 32));
-        wr32(e + 20, o->e820->e[i].type);
+        le32_put(e, 20);
+        le32_put(e + 4, (uint32_t)o->e820->e[i].addr);
+        le32_put(e + 8, (uint32_t)(o->e820->e[i].addr >> 32));
+        le32_put(e + 12, (uint32_t)o->e820->e[i].size);
+        le32_put(e + 16, (uint32_t)(o->e820->e[i].size >> 32));
+        le32_put(e + 20, o->e820->e[i].type);
     }
-    wr32(mbi + 44, 24 * (uint32_t)o->e820->n);
-    wr32(mbi + 48, BOOT_INFO_ADDR + (uint32_t)mmap);
+    le32_put(mbi + 44, 24 * (uint32_t)o->e820->n);
+    le32_put(mbi + 48, BOOT_INFO_ADDR + (uint32_t)mmap);
     if (o->modules && *o->modules) {
         err = load_modules(m, o->modules, &area, mbi, &end);
         if (err)
             return err;
         mbi_flags |= MBI_MODS;
     }
-    wr32(mbi, mbi_flags);
+    le32_put(mbi, mbi_flags);
     err = guest_write(m, BOOT_INFO_ADDR, area.buf, area.used);
     memset(boot, 0, sizeof(*boot));
     if (!err)
