@@ -45,19 +45,26 @@ int load_file(const char *what, const char *path, size_t max, uint8_t **buf,
     return 0;
 }
 
+/* Through the memory map, so that listeners (the JIT's code tracking) hear
+ * of the write: a kernel reloaded after a reset replaces translated code */
 int guest_write(struct machine *m, uint64_t gpa, const void *data, size_t len)
 {
     if (gpa > m->ram_below_4g || len > m->ram_below_4g - gpa)
         return -ERANGE;
-    memcpy(m->ram + gpa, data, len);
-    return 0;
+    return mem_rw(m->mem, gpa, (void *)data, len, true);
 }
 
 int guest_zero(struct machine *m, uint64_t gpa, size_t len)
 {
-    if (gpa > m->ram_below_4g || len > m->ram_below_4g - gpa)
-        return -ERANGE;
-    memset(m->ram + gpa, 0, len);
+    static const uint8_t zeros[4096];
+    while (len) {
+        size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+        int err = guest_write(m, gpa, zeros, n);
+        if (err)
+            return err;
+        gpa += n;
+        len -= n;
+    }
     return 0;
 }
 
