@@ -155,4 +155,14 @@ uint64_t jit_helper_cf(struct jit_vcpu *v);
 void jit_helper_mul_flags(struct jit_vcpu *v, uint32_t overflow);
 void jit_helper_raise_gp(struct jit_vcpu *v, uint64_t rip);
 
+/* --- statistics (jit/jit_stats.c): TANDEM_JIT_STATS=FILE --- */
+struct jit_stats {
+    unsigned long loop_entries, translations, flushes;
+    unsigned long slow_loads, slow_stores, helper_conds, helper_carries;
+};
+extern struct jit_stats jit_stats;
+void jit_stats_init(void);
+struct x86_insn;
+void jit_stats_count_fallback(const struct x86_insn *insn);
+
 #endif

@@ -310,6 +310,7 @@ static int run_loop(struct jit_vcpu *v, int64_t deadline)
             interp_step(cpu);
             return RESTART;
         }
+        jit_stats.loop_entries++;
         chain_from_last(v, b);
         jc_check(v);
         v->jc[b->rip & (JIT_JC_SIZE - 1)] = (struct jit_jc_entry){ b->rip, b };

@@ -72,6 +72,7 @@ bool jit_cache_init(void)
 {
     if (code_buf)
         return true;
+    jit_stats_init();
     void *p = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
@@ -148,6 +149,7 @@ void jit_cache_flush(void)
     memset(pages, 0, sizeof(pages));
     code_used = code_start;
     jit_cache_generation++;
+    jit_stats.flushes++;
 }
 
 /* --- the block hash --- */

@@ -31,6 +31,7 @@ int jit_helper_exec(struct jit_vcpu *v, const struct jit_insn *ji)
 {
     struct cpu *cpu = &v->cpu;
     at_insn(cpu, ji->rip);
+    jit_stats_count_fallback(&ji->insn);
     cpu->s.rip = ji->next_rip;
     ji->fn(cpu, &ji->insn);
     if (ji->end) {
@@ -45,6 +46,7 @@ uint64_t jit_helper_load(struct jit_vcpu *v, uint64_t ea, uint32_t seg_size,
 {
     struct cpu *cpu = &v->cpu;
     at_insn(cpu, rip);
+    jit_stats.slow_loads++;
     return cpu_read(cpu, (int)(seg_size & 0xff), ea, seg_size >> 8);
 }
 
@@ -53,6 +55,7 @@ int jit_helper_store(struct jit_vcpu *v, uint64_t ea, uint64_t value,
 {
     struct cpu *cpu = &v->cpu;
     at_insn(cpu, rip);
+    jit_stats.slow_stores++;
     cpu_write(cpu, (int)(seg_size & 0xff), ea, value, seg_size >> 8);
     if (events_pending(cpu))
         v->exit_now = 1;
@@ -61,11 +64,13 @@ int jit_helper_store(struct jit_vcpu *v, uint64_t ea, uint64_t value,
 
 int jit_helper_cond(struct jit_vcpu *v, uint32_t cond)
 {
+    jit_stats.helper_conds++;
     return cc_cond(&v->cpu.cc, cond);
 }
 
 uint64_t jit_helper_cf(struct jit_vcpu *v)
 {
+    jit_stats.helper_carries++;
     return cc_cf(&v->cpu.cc);
 }
 

@@ -13,7 +13,9 @@ bool jit_native = true;
 uint32_t jit_mode_key(const struct jit_vcpu *v)
 {
     const struct cpu *cpu = &v->cpu;
-    bool am = cpu->cpl == 3 && (cpu->s.cr0 & CR0_AM);
+    /* alignment checks: only then must every access take the helpers */
+    bool am = cpu->cpl == 3 && (cpu->s.cr0 & CR0_AM) &&
+              (cpu->s.rflags & FL_AC);
     return cpu->code_size | cpu->stack_size << 4 | (uint32_t)cpu->cpl << 8 |
            (uint32_t)cpu->mode << 10 | ((cpu->s.cr0 & CR0_WP) ? 1u : 0) << 13 |
            (am ? 1u : 0) << 14 | v->map_slot << 16;
@@ -274,6 +276,7 @@ struct jit_block *jit_translate(struct jit_vcpu *v, uint64_t gpa)
     if (t.n == 0)
         return NULL;
     liveness(&t);
+    jit_stats.translations++;
     struct jit_block *b = translate_once(&t, gpa);
     if (!b) {
         jit_cache_flush();
