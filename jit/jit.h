@@ -28,11 +28,15 @@ enum jit_exit_code {
 struct jit_block;
 
 /* a direct jump at the end of a block: patched to jump straight into the
- * target block once that exists (same page, same mode) */
+ * target block once that exists (same mode). A jump to another page is
+ * guarded: it goes through only while the TLB still maps the target to
+ * to_gpa with execute rights (jit/jit_gen_jump.c). */
 struct jit_exit {
     uint8_t *site;            /* the rel32 of the jump */
     uint8_t *stub;            /* its unchained target: back to the loop */
     uint64_t target_rip;
+    uint64_t to_gpa;          /* cross-page: where the guard expects it */
+    bool cross_page;
     struct jit_block *from;
     struct jit_block *to;     /* chained to, or NULL */
     struct jit_exit *in_next; /* in to->incoming */

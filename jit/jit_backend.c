@@ -282,9 +282,12 @@ static void chain_from_last(struct jit_vcpu *v, struct jit_block *b)
     if (!e || v->chain_generation != jit_cache_generation)
         return;
     const struct jit_block *from = e->from;
-    if (from->valid && e->target_rip == b->rip && from->key == b->key &&
-        (from->gpa >> 12) == (b->gpa >> 12) &&
-        b->rip - from->rip == b->gpa - from->gpa)
+    if (!from->valid || e->target_rip != b->rip || from->key != b->key)
+        return;
+    /* within the page the mapping is the one the block came from; across
+     * pages the exit's guard checks it at every crossing */
+    if (e->cross_page || ((from->gpa >> 12) == (b->gpa >> 12) &&
+                          b->rip - from->rip == b->gpa - from->gpa))
         jit_chain(e, b);
 }
 

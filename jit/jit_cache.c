@@ -245,10 +245,25 @@ void jit_block_add(struct jit_block *b)
 
 /* --- chaining --- */
 
+/* take exit e out of its target's incoming list */
+static void exit_unlink(struct jit_exit *e)
+{
+    for (struct jit_exit **pp = &e->to->incoming; *pp; pp = &(*pp)->in_next) {
+        if (*pp == e) {
+            *pp = e->in_next;
+            break;
+        }
+    }
+    e->to = NULL;
+}
+
 void jit_chain(struct jit_exit *e, struct jit_block *to)
 {
-    if (e->to || !e->from->valid || !to->valid)
+    if (e->to == to || !e->from->valid || !to->valid)
         return;
+    if (e->to)
+        exit_unlink(e);   /* a cross-page target now mapped elsewhere */
+    e->to_gpa = to->gpa;
     emit_patch_rel32(e->site, to->code);
     e->to = to;
     e->in_next = to->incoming;
@@ -268,16 +283,8 @@ static void unchain_outgoing(struct jit_block *b)
 {
     for (int i = 0; i < b->nexits; i++) {
         struct jit_exit *e = &b->exits[i];
-        if (!e->to)
-            continue;
-        for (struct jit_exit **pp = &e->to->incoming; *pp;
-             pp = &(*pp)->in_next) {
-            if (*pp == e) {
-                *pp = e->in_next;
-                break;
-            }
-        }
-        e->to = NULL;
+        if (e->to)
+            exit_unlink(e);
     }
 }
 

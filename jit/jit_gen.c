@@ -635,6 +635,13 @@ void gen_fallback(struct tctx *t, const struct jit_ir *ir)
         emit_patch_rel32(e->buf + stay, emit_ptr(e));
 }
 
+/* does rip lie in the guest page the block starts in? */
+static bool same_page(const struct jit_block *b, uint64_t rip)
+{
+    uint64_t off = (b->gpa & 0xfff) + (rip - b->rip);
+    return off < 4096;
+}
+
 void gen_chain_exit(struct tctx *t, uint64_t rip)
 {
     struct emit *e = &t->e;
@@ -649,6 +656,13 @@ void gen_chain_exit(struct tctx *t, uint64_t rip)
     struct jit_exit *x = &b->exits[b->nexits++];
     x->from = b;
     x->target_rip = rip;
+    x->cross_page = !same_page(b, rip);
+    size_t miss[8];
+    int nmiss = 0;
+    if (x->cross_page) {
+        emit_mov_ri(e, 8, HR_R12, rip);
+        gen_cross_page_guard(t, HR_R12, x, miss, &nmiss);
+    }
     size_t site = emit_jmp(e, NULL);
     /* the stub: RIP, which exit, back to the loop */
     uint8_t *stub = emit_ptr(e);
@@ -664,5 +678,7 @@ void gen_chain_exit(struct tctx *t, uint64_t rip)
         x->site = e->buf + site;
         x->stub = stub;
         emit_patch_rel32(x->site, stub);
+        for (int i = 0; i < nmiss; i++)
+            emit_patch_rel32(e->buf + miss[i], stub);
     }
 }

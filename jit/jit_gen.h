@@ -97,6 +97,10 @@ void gen_check_exit(struct tctx *t, uint64_t next);
  * straight into its block when the jump cache has it, else by the loop;
  * count = instructions of the block run so far */
 void gen_jump_reg(struct tctx *t, int h, int32_t count);
+/* the guard of a cross-page exit x: RIP x->target_rip (in host register h)
+ * still maps to x->to_gpa executable, else a jump recorded in miss[] */
+void gen_cross_page_guard(struct tctx *t, int h, const struct jit_exit *x,
+                          size_t *miss, int *n);
 
 /* jit_gen.c */
 unsigned gen_opnd_bytes(const struct x86_insn *insn, unsigned size_kind);

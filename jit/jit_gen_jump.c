@@ -1,9 +1,12 @@
-/* Indirect jumps, indirect calls and returns: the target is only known at
+/* Jumps whose target block may not be what it was at translation time.
+ * Indirect jumps, indirect calls and returns: the target is only known at
  * run time, so generated code looks it up in the vCPU's jump cache (RIP ->
  * block, filled by the run loop) and enters the block directly when the
  * block is still valid, was translated for this mode, and the TLB still
  * maps the target's linear address to the block's guest-physical address
- * with execute rights; anything else returns to the loop with RIP set. */
+ * with execute rights; anything else returns to the loop with RIP set.
+ * Direct jumps to another page are chained behind a guard that makes the
+ * same TLB check against the chained block's address. */
 #include "jit/jit_gen.h"
 
 #define JC_FIELD(f) (VCPU_FIELD(jc) + (int32_t)offsetof(struct jit_jc_entry, f))
@@ -11,25 +14,13 @@
 
 _Static_assert(sizeof(struct jit_jc_entry) == 16, "jump cache entry");
 
-void gen_jump_reg(struct tctx *t, int h, int32_t count)
+/* RSI = the linear address of CS:h; RAX = its guest-physical address
+ * when the TLB maps it with execute rights for this block's mode, else a
+ * jump recorded in miss[] (the caller patches them) */
+static void gen_exec_lookup(struct tctx *t, int h, size_t *miss, int *np)
 {
     struct emit *e = &t->e;
-    size_t miss[8];
-    int n = 0;
-    emit_alu_mi(e, EA_ADD, 8, emit_m(HR_RBX, VCPU_FIELD(cpu.icount)), count);
-    /* the entry: RIP and a live block of this mode */
-    emit_mov_rr(e, 4, HR_RAX, h);
-    emit_alu_ri(e, EA_AND, 4, HR_RAX, JIT_JC_SIZE - 1);
-    emit_shift_ri(e, ES_SHL, 4, HR_RAX, 4);
-    emit_alu_rm(e, EA_CMP, 8, h, emit_mi(HR_RBX, HR_RAX, 1, JC_FIELD(rip)));
-    miss[n++] = emit_jcc(e, CC_NE, NULL);
-    emit_load(e, 8, HR_RDX, emit_mi(HR_RBX, HR_RAX, 1, JC_FIELD(b)));
-    emit_alu_mi(e, EA_CMP, 1, emit_m(HR_RDX, BLOCK_FIELD(valid)), 0);
-    miss[n++] = emit_jcc(e, CC_E, NULL);
-    emit_alu_mi(e, EA_CMP, 4, emit_m(HR_RDX, BLOCK_FIELD(key)),
-                (int32_t)t->key);
-    miss[n++] = emit_jcc(e, CC_NE, NULL);
-    /* the linear address and its TLB entry */
+    int n = *np;
     if (t->long64) {
         emit_mov_rr(e, 8, HR_RSI, h);
     } else {
@@ -68,6 +59,28 @@ void gen_jump_reg(struct tctx *t, int h, int32_t count)
     emit_load(e, 8, HR_RAX, emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(gpa)));
     emit_alu_ri(e, EA_AND, 4, HR_RSI, 0xfff);
     emit_alu_rr(e, EA_OR, 8, HR_RAX, HR_RSI);
+    *np = n;
+}
+
+void gen_jump_reg(struct tctx *t, int h, int32_t count)
+{
+    struct emit *e = &t->e;
+    size_t miss[8];
+    int n = 0;
+    emit_alu_mi(e, EA_ADD, 8, emit_m(HR_RBX, VCPU_FIELD(cpu.icount)), count);
+    /* the entry: RIP and a live block of this mode */
+    emit_mov_rr(e, 4, HR_RAX, h);
+    emit_alu_ri(e, EA_AND, 4, HR_RAX, JIT_JC_SIZE - 1);
+    emit_shift_ri(e, ES_SHL, 4, HR_RAX, 4);
+    emit_alu_rm(e, EA_CMP, 8, h, emit_mi(HR_RBX, HR_RAX, 1, JC_FIELD(rip)));
+    miss[n++] = emit_jcc(e, CC_NE, NULL);
+    emit_load(e, 8, HR_RDX, emit_mi(HR_RBX, HR_RAX, 1, JC_FIELD(b)));
+    emit_alu_mi(e, EA_CMP, 1, emit_m(HR_RDX, BLOCK_FIELD(valid)), 0);
+    miss[n++] = emit_jcc(e, CC_E, NULL);
+    emit_alu_mi(e, EA_CMP, 4, emit_m(HR_RDX, BLOCK_FIELD(key)),
+                (int32_t)t->key);
+    miss[n++] = emit_jcc(e, CC_NE, NULL);
+    gen_exec_lookup(t, h, miss, &n);
     emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RDX, BLOCK_FIELD(gpa)));
     miss[n++] = emit_jcc(e, CC_NE, NULL);
     emit_load(e, 8, HR_RAX, emit_m(HR_RDX, BLOCK_FIELD(code)));
@@ -79,4 +92,14 @@ void gen_jump_reg(struct tctx *t, int h, int32_t count)
     emit_store(e, 8, emit_m(HR_RBX, VCPU_FIELD(cpu.s.rip)), h);
     emit_mov_ri(e, 4, HR_RAX, JIT_EXIT_NORMAL);
     emit_jmp(e, jit_exit_path());
+}
+
+void gen_cross_page_guard(struct tctx *t, int h, const struct jit_exit *x,
+                          size_t *miss, int *n)
+{
+    struct emit *e = &t->e;
+    gen_exec_lookup(t, h, miss, n);
+    emit_mov_ri(e, 8, HR_RCX, (uint64_t)(uintptr_t)&x->to_gpa);
+    emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RCX, 0));
+    miss[(*n)++] = emit_jcc(e, CC_NE, NULL);
 }
