@@ -349,6 +349,58 @@ void emit_bswap(struct emit *e, unsigned size, int r)
     emit_byte(e, (uint8_t)(0xc8 | (r & 7)));
 }
 
+/* BT/BTS/BTR/BTC (op 4..7, the 0F BA /digit), BSF/BSR, POPCNT and
+ * SHLD/SHRD on registers; size 2, 4 or 8 */
+void emit_bt_ri(struct emit *e, enum emit_bt op, unsigned size, int r,
+                uint8_t bit)
+{
+    uint8_t o[2] = { 0x0f, 0xba };
+    encode(e, size, size == 8, o, 2, op, false, rm_reg(r));
+    emit_byte(e, bit);
+}
+
+void emit_bt_rr(struct emit *e, enum emit_bt op, unsigned size, int r,
+                int bit)
+{
+    uint8_t o[2] = { 0x0f, (uint8_t)(0xa3 + 8 * (op - EB_BT)) };
+    encode(e, size, size == 8, o, 2, bit, false, rm_reg(r));
+}
+
+void emit_bsf(struct emit *e, unsigned size, int dst, int src)
+{
+    uint8_t o[2] = { 0x0f, 0xbc };
+    encode(e, size, size == 8, o, 2, dst, false, rm_reg(src));
+}
+
+void emit_bsr(struct emit *e, unsigned size, int dst, int src)
+{
+    uint8_t o[2] = { 0x0f, 0xbd };
+    encode(e, size, size == 8, o, 2, dst, false, rm_reg(src));
+}
+
+void emit_popcnt(struct emit *e, unsigned size, int dst, int src)
+{
+    uint8_t o[2] = { 0x0f, 0xb8 };
+    if (size == 2)
+        emit_byte(e, 0x66);
+    emit_byte(e, 0xf3);   /* the mandatory prefix last, before REX */
+    encode(e, size == 2 ? 4 : size, size == 8, o, 2, dst, false, rm_reg(src));
+}
+
+void emit_shxd_ri(struct emit *e, bool left, unsigned size, int dst, int src,
+                  uint8_t count)
+{
+    uint8_t o[2] = { 0x0f, left ? 0xa4 : 0xac };
+    encode(e, size, size == 8, o, 2, src, false, rm_reg(dst));
+    emit_byte(e, count);
+}
+
+void emit_shxd_rcl(struct emit *e, bool left, unsigned size, int dst, int src)
+{
+    uint8_t o[2] = { 0x0f, left ? 0xa5 : 0xad };
+    encode(e, size, size == 8, o, 2, src, false, rm_reg(dst));
+}
+
 /* --- flags and conditions --- */
 
 void emit_setcc(struct emit *e, enum emit_cc cc, int r)

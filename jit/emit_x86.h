@@ -109,6 +109,21 @@ void emit_shift_ri(struct emit *e, enum emit_shift op, unsigned size, int r,
 void emit_shift_rcl(struct emit *e, enum emit_shift op, unsigned size, int r);
 void emit_bswap(struct emit *e, unsigned size, int r);
 
+/* bit instructions (size 2, 4 or 8): BT r,imm8 / r,r (the /digit of
+ * 0F BA), BSF/BSR/POPCNT dst,src, SHLD/SHRD dst,src by imm8 or CL */
+enum emit_bt { EB_BT = 4, EB_BTS, EB_BTR, EB_BTC };
+void emit_bt_ri(struct emit *e, enum emit_bt op, unsigned size, int r,
+                uint8_t bit);
+void emit_bt_rr(struct emit *e, enum emit_bt op, unsigned size, int r,
+                int bit);
+void emit_bsf(struct emit *e, unsigned size, int dst, int src);
+void emit_bsr(struct emit *e, unsigned size, int dst, int src);
+void emit_popcnt(struct emit *e, unsigned size, int dst, int src);
+void emit_shxd_ri(struct emit *e, bool left, unsigned size, int dst, int src,
+                  uint8_t count);
+void emit_shxd_rcl(struct emit *e, bool left, unsigned size, int dst,
+                   int src);
+
 /* flags and conditions */
 void emit_setcc(struct emit *e, enum emit_cc cc, int r);  /* 8-bit r */
 void emit_cmov(struct emit *e, enum emit_cc cc, unsigned size, int dst,

@@ -308,44 +308,6 @@ static void gen_neg(struct tctx *t, const struct jit_ir *ir)
     store_opnd(t, insn, 0, size, HR_R14);
 }
 
-/* SHL/SHR/SAR by a constant 0 < count < width, recorded as cpu/alu.c
- * does: CC_OP_RES with CF the last bit out, AF = 1, OF = MSB(res) ^ CF
- * (SHL), the old MSB for SHR by one, else 0 */
-static void gen_shift(struct tctx *t, const struct jit_ir *ir)
-{
-    const struct x86_insn *insn = &ir->insn;
-    struct emit *e = &t->e;
-    unsigned size = opnd_size(insn, 0), id = insn->op->id;
-    unsigned c = insn->op->opnd[1].method == OM_ONE ? 1 : (unsigned)insn->imm;
-    c &= size == 8 ? 63 : 31;
-    enum emit_shift op = id == I_SHL ? ES_SHL : id == I_SHR ? ES_SHR : ES_SAR;
-    if (insn->has_mem)
-        gen_ea(t, insn);
-    load_opnd(t, insn, 0, size, HR_R12);
-    emit_mov_rr(e, 8, HR_R14, HR_R12);
-    emit_shift_ri(e, op, size, HR_R14, (uint8_t)c);
-    if (ir->keep_cc) {
-        emit_setcc(e, CC_B, HR_RAX);
-        emit_movzx_rr(e, 1, HR_RAX, HR_RAX);
-        int msb_of = id == I_SHL ? HR_R14 : id == I_SHR && c == 1 ? HR_R12 : -1;
-        if (msb_of >= 0) {
-            emit_mov_rr(e, 8, HR_RDX, msb_of);
-            emit_shift_ri(e, ES_SHR, 8, HR_RDX, (uint8_t)(8 * size - 1));
-            emit_alu_ri(e, EA_AND, 4, HR_RDX, 1);
-            if (id == I_SHL)
-                emit_alu_rr(e, EA_XOR, 4, HR_RDX, HR_RAX);
-            emit_shift_ri(e, ES_SHL, 4, HR_RDX, 11);   /* FL_OF */
-            emit_alu_rr(e, EA_OR, 4, HR_RAX, HR_RDX);
-        }
-        emit_alu_ri(e, EA_OR, 4, HR_RAX, FL_AF);
-        store_record(t, CC_OP_RES, size);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(flags)), HR_RAX);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
-    }
-    t->fl = (struct flag_state){ .op = -1 };
-    store_opnd(t, insn, 0, size, HR_R14);
-}
-
 /* IMUL Gv,Ev[,imm]: the low half; CF = OF = signed overflow merged into
  * the flags by the helper only when someone may see them */
 static void gen_imul(struct tctx *t, const struct jit_ir *ir)
@@ -589,7 +551,6 @@ bool gen_native(struct tctx *t, const struct jit_ir *ir)
     case K_LEA: gen_lea(t, insn); break;
     case K_NOT: gen_not(t, insn); break;
     case K_NEG: gen_neg(t, ir); break;
-    case K_SHIFT: gen_shift(t, ir); break;
     case K_IMUL: gen_imul(t, ir); break;
     case K_MOVX: gen_movx(t, insn); break;
     case K_SETCC: gen_setcc(t, insn); break;
@@ -601,7 +562,10 @@ bool gen_native(struct tctx *t, const struct jit_ir *ir)
     case K_RET: gen_ret(t, ir); break;
     case K_PUSH: gen_push(t, insn); break;
     case K_POP: gen_pop(t, insn); break;
-    default: return false;
+    default:
+        if (!gen_bits(t, ir))
+            return false;
+        break;
     }
     if (writes_memory(insn) || ir->kind == K_PUSH)
         gen_check_exit(t, ir->next);

@@ -30,6 +30,8 @@ enum jit_kind {
     K_FALLBACK, K_NOP, K_MOV, K_ALU, K_INCDEC, K_LEA, K_MOVX, K_JCC, K_JMP,
     K_JMP_IND, K_CALL, K_RET, K_PUSH, K_POP, K_SETCC, K_CMOV, K_SHIFT,
     K_NOT, K_NEG, K_IMUL,
+    /* jit/jit_gen_bits.c */
+    K_SHIFTV, K_ROT, K_BT, K_BSCAN, K_POPCNT, K_XREG,
 };
 
 /* a fallback instruction: what jit_helper_exec needs */
@@ -101,6 +103,11 @@ void gen_jump_reg(struct tctx *t, int h, int32_t count);
  * still maps to x->to_gpa executable, else a jump recorded in miss[] */
 void gen_cross_page_guard(struct tctx *t, int h, const struct jit_exit *x,
                           size_t *miss, int *n);
+
+/* jit_gen_bits.c: shifts, rotates, bit instructions: the kind of an
+ * instruction (-1: not one of them) and its code (false: not its kind) */
+int gen_bits_kind(const struct jit_ir *ir);
+bool gen_bits(struct tctx *t, const struct jit_ir *ir);
 
 /* jit_gen.c */
 unsigned gen_opnd_bytes(const struct x86_insn *insn, unsigned size_kind);

@@ -41,6 +41,9 @@ static int native_kind(const struct tctx *t, const struct jit_ir *ir)
     unsigned m1 = op->nopnd > 1 ? op->opnd[1].method : OM_NONE;
     if (op->id == I_IMUL && op->nopnd >= 2 && insn->opsize >= 2)
         return K_IMUL;   /* Gv,Ev and Gv,Ev,imm */
+    int bits = gen_bits_kind(ir);
+    if (bits >= 0)
+        return bits;
     if (op->nopnd > 2)
         return K_FALLBACK;
     switch (op->id) {
@@ -63,15 +66,6 @@ static int native_kind(const struct tctx *t, const struct jit_ir *ir)
         if (!m_in(m0, OM_E, OM_E, OM_E, OM_E))
             return K_FALLBACK;
         return op->id == I_NOT ? K_NOT : K_NEG;
-    case I_SHL: case I_SHR: case I_SAR: {
-        /* constant counts that shift (a zero count changes no flags) */
-        unsigned size = gen_opnd_bytes(insn, op->opnd[0].size);
-        unsigned c = m1 == OM_ONE ? 1 : (unsigned)insn->imm;
-        c &= size == 8 ? 63 : 31;
-        if (!m_in(m1, OM_ONE, OM_I, OM_ONE, OM_ONE) || !c || c >= 8 * size)
-            return K_FALLBACK;
-        return K_SHIFT;
-    }
     case I_LEA:
         return insn->has_mem ? K_LEA : K_FALLBACK;
     case I_MOVZX: case I_MOVSX: case I_MOVSXD:
@@ -109,14 +103,17 @@ static void classify(struct tctx *t, struct jit_ir *ir)
     ir->may_exit = true;
     ir->reads_cc = true;
     ir->writes_cc = false;
-    if (!jit_native || !insn->op || ir->fn == interp_ud || insn->lock ||
+    if (!jit_native || !insn->op || ir->fn == interp_ud ||
         insn->op->exec != EXEC_INT)
         return;
     ir->kind = (uint8_t)native_kind(t, ir);
+    /* LOCK: one host thread runs every vCPU, a native RMW is atomic */
+    if (insn->lock && ir->kind != K_BT)
+        ir->kind = K_FALLBACK;
     switch (ir->kind) {
     case K_FALLBACK:
         return;
-    case K_ALU: case K_NEG: case K_SHIFT:
+    case K_ALU: case K_NEG: case K_SHIFT: case K_POPCNT:
         ir->writes_cc = true;
         ir->reads_cc = insn->op->id == I_ADC || insn->op->id == I_SBB;
         ir->may_exit = insn->has_mem;
@@ -125,7 +122,7 @@ static void classify(struct tctx *t, struct jit_ir *ir)
         ir->reads_cc = false;   /* IMUL: its record merges, see liveness */
         ir->may_exit = insn->has_mem;
         return;
-    case K_INCDEC:
+    case K_INCDEC: case K_SHIFTV: case K_ROT: case K_BT: case K_BSCAN:
         ir->reads_cc = false;   /* CF: handled by liveness directly */
         ir->may_exit = insn->has_mem;
         return;
@@ -137,7 +134,7 @@ static void classify(struct tctx *t, struct jit_ir *ir)
     case K_NOP: case K_LEA:
         ir->reads_cc = ir->may_exit = false;
         return;
-    case K_MOV: case K_MOVX:
+    case K_MOV: case K_MOVX: case K_XREG:
         ir->reads_cc = false;
         ir->may_exit = insn->has_mem;
         return;
@@ -158,8 +155,11 @@ static void liveness(struct tctx *t)
         if (ir->writes_cc) {
             ir->keep_cc = live;
             live = false;
-        } else if (ir->kind == K_INCDEC || ir->kind == K_IMUL) {
-            /* its record carries flags from before it (CF; SF ZF AF PF) */
+        } else if (ir->kind == K_INCDEC || ir->kind == K_IMUL ||
+                   ir->kind == K_SHIFTV || ir->kind == K_ROT ||
+                   ir->kind == K_BT || ir->kind == K_BSCAN) {
+            /* its record carries flags from before it (CF; SF ZF AF PF;
+             * those a rotate, BT, BSF... or a zero count leaves) */
             ir->keep_cc = live;
         }
         if (ir->reads_cc || ir->may_exit)

@@ -338,6 +338,37 @@ static void test_unary_and_shifts(void **state)
     }
 }
 
+static void test_bits(void **state)
+{
+    static const char *const bt_names[4] = { "bt", "bts", "btr", "btc" };
+    struct emit e = fresh();
+    for (unsigned s = 1; s < 4; s++) {
+        unsigned sz = sizes[s];
+        for (int r = 0; r < 16; r++) {
+            for (int op = EB_BT; op <= EB_BTC; op++) {
+                emit_bt_ri(&e, op, sz, r, 13);
+                expect(&e, bt_names[op - EB_BT], 2, R(sz, r), I(1, 13));
+                emit_bt_rr(&e, op, sz, r, 15 - r);
+                expect(&e, bt_names[op - EB_BT], 2, R(sz, r), R(sz, 15 - r));
+            }
+            emit_bsf(&e, sz, r, 15 - r);
+            expect(&e, "bsf", 2, R(sz, r), R(sz, 15 - r));
+            emit_bsr(&e, sz, r, 15 - r);
+            expect(&e, "bsr", 2, R(sz, r), R(sz, 15 - r));
+            emit_popcnt(&e, sz, r, 15 - r);
+            expect(&e, "popcnt", 2, R(sz, r), R(sz, 15 - r));
+            emit_shxd_ri(&e, true, sz, r, 15 - r, 7);
+            expect(&e, "shld", 3, R(sz, r), R(sz, 15 - r), I(1, 7));
+            emit_shxd_ri(&e, false, sz, r, 15 - r, 7);
+            expect(&e, "shrd", 3, R(sz, r), R(sz, 15 - r), I(1, 7));
+            emit_shxd_rcl(&e, true, sz, r, 15 - r);
+            expect(&e, "shld", 3, R(sz, r), R(sz, 15 - r), R(1, HR_RCX));
+            emit_shxd_rcl(&e, false, sz, r, 15 - r);
+            expect(&e, "shrd", 3, R(sz, r), R(sz, 15 - r), R(1, HR_RCX));
+        }
+    }
+}
+
 static void test_stack_and_control(void **state)
 {
     struct emit e = fresh();
@@ -413,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_moves),
         cmocka_unit_test(test_alu),
         cmocka_unit_test(test_unary_and_shifts),
+        cmocka_unit_test(test_bits),
         cmocka_unit_test(test_stack_and_control),
         cmocka_unit_test(test_count),
     };
