@@ -165,8 +165,12 @@ struct jit_stats {
     unsigned long slow_loads, slow_stores, helper_conds, helper_carries;
 };
 extern struct jit_stats jit_stats;
+extern bool jit_stats_on;   /* TANDEM_JIT_STATS is set */
 void jit_stats_init(void);
 struct x86_insn;
 void jit_stats_count_fallback(const struct x86_insn *insn);
+/* a block was translated from guest bytes at `guest` */
+void jit_stats_block(const struct jit_block *b, const uint8_t *guest,
+                     unsigned code_size, size_t host_len);
 
 #endif

@@ -584,19 +584,17 @@ void gen_fallback(struct tctx *t, const struct jit_ir *ir)
     emit_mov_ri(e, 8, HR_RSI, (uint64_t)(uintptr_t)ji);
     gen_call(t, (const void *)jit_helper_exec);
     t->fl = (struct flag_state){ .op = -1 };
+    /* leave with RIP where the handler left it */
     int32_t count = (int32_t)(t->cur - t->ir + 1);
-    size_t stay = 0;
-    if (!ji->end) {
-        emit_test_rr(e, 4, HR_RAX, HR_RAX);
-        stay = emit_jcc(e, CC_E, NULL);
+    if (ji->end) {
+        emit_alu_mi(e, EA_ADD, 8, emit_m(HR_RBX, VCPU_FIELD(cpu.icount)),
+                    count);
+        emit_mov_ri(e, 4, HR_RAX, JIT_EXIT_NORMAL);
+        emit_jmp(e, jit_exit_path());
+        return;
     }
-    /* RIP is where the handler left it */
-    emit_alu_mi(e, EA_ADD, 8,
-                emit_m(HR_RBX, offsetof(struct jit_vcpu, cpu.icount)), count);
-    emit_mov_ri(e, 4, HR_RAX, JIT_EXIT_NORMAL);
-    emit_jmp(e, jit_exit_path());
-    if (!ji->end && !e->overflow)
-        emit_patch_rel32(e->buf + stay, emit_ptr(e));
+    emit_test_rr(e, 4, HR_RAX, HR_RAX);
+    gen_exit_if(t, CC_NE, true, 0, count);
 }
 
 /* does rip lie in the guest page the block starts in? */

@@ -16,6 +16,7 @@
 #include "jit/jit.h"
 
 #define JIT_MAX_INSNS 64
+#define JIT_MAX_COLD (4 * JIT_MAX_INSNS)
 
 /* offsets from RBX */
 #define TLB_OFF ((int32_t)offsetof(struct jit_vcpu, cpu.tlb))
@@ -60,6 +61,19 @@ struct flag_state {
     bool host;           /* host EFLAGS hold that producer's flags */
 };
 
+/* a piece of code out of the hot path (jit/jit_gen_mem.c): the slow path
+ * of a memory access, or an exit to the run loop */
+enum cold_kind { COLD_LOAD, COLD_STORE, COLD_EXIT, COLD_LEAVE };
+struct cold_path {
+    uint8_t kind;         /* enum cold_kind */
+    uint32_t seg_size;    /* accesses: segment | size << 8 */
+    uint64_t rip;         /* accesses: the instruction; COLD_EXIT: target */
+    int32_t count;        /* exits: instructions of the block that ran */
+    int nsites;
+    size_t sites[8];      /* the jumps that lead here */
+    size_t resume;        /* accesses: where the hot path goes on */
+};
+
 struct tctx {
     struct jit_vcpu *v;
     struct cpu *cpu;
@@ -74,6 +88,8 @@ struct tctx {
     int n;
     struct flag_state fl;
     const struct jit_ir *cur;
+    struct cold_path cold[JIT_MAX_COLD];
+    int ncold;
 };
 
 /* jit_gen_mem.c: guest registers live in cpu->s.gpr */
@@ -94,6 +110,13 @@ void gen_call(struct tctx *t, const void *fn);
 void gen_exit_to(struct tctx *t, uint64_t rip);
 /* after a helper that may ask to leave: exit to `next` if exit_now */
 void gen_check_exit(struct tctx *t, uint64_t next);
+/* leave the block when host condition cc holds: to rip, or (rip_set)
+ * with RIP as a helper left it; count = instructions of the block run */
+void gen_exit_if(struct tctx *t, enum emit_cc cc, bool rip_set, uint64_t rip,
+                 int32_t count);
+/* emit the deferred slow paths and exits (after the block's last
+ * instruction) */
+void gen_cold_paths(struct tctx *t);
 
 /* jit_gen_jump.c: jump to the address in host register h (checked),
  * straight into its block when the jump cache has it, else by the loop;

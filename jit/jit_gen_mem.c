@@ -92,51 +92,117 @@ void gen_exit_to(struct tctx *t, uint64_t rip)
     emit_jmp(e, jit_exit_path());
 }
 
-void gen_check_exit(struct tctx *t, uint64_t next)
+/* --- code out of the hot path --- */
+
+/* the slow paths and exits of a block, emitted after its last
+ * instruction so that the code that runs stays dense */
+static void emit_cold_body(struct tctx *t, const struct cold_path *c)
 {
     struct emit *e = &t->e;
-    emit_alu_mi(e, EA_CMP, 1,
-                emit_m(HR_RBX, offsetof(struct jit_vcpu, exit_now)), 0);
-    size_t skip = emit_jcc(e, CC_E, NULL);
-    gen_exit_to(t, next);
+    switch (c->kind) {
+    case COLD_LOAD:   /* helper(v, ea, seg | size << 8, rip) */
+        emit_mov_rr(e, 8, HR_RSI, HR_R15);
+        emit_mov_ri(e, 4, HR_RDX, c->seg_size);
+        emit_mov_ri(e, 8, HR_RCX, c->rip);
+        gen_call(t, (const void *)jit_helper_load);
+        break;
+    case COLD_STORE:  /* helper(v, ea, value, seg | size << 8, rip) */
+        emit_mov_rr(e, 8, HR_RSI, HR_R15);
+        emit_mov_rr(e, 8, HR_RDX, HR_R14);
+        emit_mov_ri(e, 4, HR_RCX, c->seg_size);
+        emit_mov_ri(e, 8, HR_R8, c->rip);
+        gen_call(t, (const void *)jit_helper_store);
+        break;
+    case COLD_EXIT:   /* to the loop at c->rip */
+        emit_mov_ri(e, 8, HR_RAX, c->rip);
+        emit_store(e, 8, emit_m(HR_RBX, VCPU_FIELD(cpu.s.rip)), HR_RAX);
+        /* fall through */
+    default:          /* COLD_LEAVE: RIP is already set */
+        if (c->count)
+            emit_alu_mi(e, EA_ADD, 8, emit_m(HR_RBX, VCPU_FIELD(cpu.icount)),
+                        c->count);
+        emit_mov_ri(e, 4, HR_RAX, JIT_EXIT_NORMAL);
+        emit_jmp(e, jit_exit_path());
+        break;
+    }
+}
+
+static void emit_cold(struct tctx *t, const struct cold_path *c)
+{
+    struct emit *e = &t->e;
     if (!e->overflow)
-        emit_patch_rel32(e->buf + skip, emit_ptr(e));
+        for (int i = 0; i < c->nsites; i++)
+            emit_patch_rel32(e->buf + c->sites[i], emit_ptr(e));
+    emit_cold_body(t, c);
+    if (c->kind == COLD_LOAD || c->kind == COLD_STORE) {
+        size_t back = emit_jmp(e, NULL);
+        if (!e->overflow)
+            emit_patch_rel32(e->buf + back, e->buf + c->resume);
+    }
+}
+
+/* c's jumps are recorded; the hot path goes on here */
+static void cold_defer(struct tctx *t, struct cold_path *c)
+{
+    struct emit *e = &t->e;
+    c->resume = e->pos;
+    if (t->ncold < JIT_MAX_COLD) {
+        t->cold[t->ncold++] = *c;
+        return;
+    }
+    size_t over = emit_jmp(e, NULL);   /* no room: in line, jumped over */
+    emit_cold(t, c);
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + over, emit_ptr(e));
+}
+
+void gen_cold_paths(struct tctx *t)
+{
+    for (int i = 0; i < t->ncold; i++)
+        emit_cold(t, &t->cold[i]);
+    t->ncold = 0;
+}
+
+void gen_exit_if(struct tctx *t, enum emit_cc cc, bool rip_set, uint64_t rip,
+                 int32_t count)
+{
+    struct cold_path c = { .kind = rip_set ? COLD_LEAVE : COLD_EXIT,
+                           .rip = rip, .count = count, .nsites = 1 };
+    c.sites[0] = emit_jcc(&t->e, cc, NULL);
+    cold_defer(t, &c);
+}
+
+void gen_check_exit(struct tctx *t, uint64_t next)
+{
+    emit_alu_mi(&t->e, EA_CMP, 1, emit_m(HR_RBX, VCPU_FIELD(exit_now)), 0);
+    gen_exit_if(t, CC_NE, false, next, (int32_t)(t->cur - t->ir + 1));
     t->fl.host = false;
 }
 
 /* --- the fast path --- */
 
-#define MAX_SLOW 8
-struct slow_sites {
-    size_t at[MAX_SLOW];
-    int n;
-};
-
-static void to_slow(struct tctx *t, struct slow_sites *s, enum emit_cc cc)
+static void to_slow(struct tctx *t, struct cold_path *c, enum emit_cc cc)
 {
-    if (s->n < MAX_SLOW)
-        s->at[s->n++] = emit_jcc(&t->e, cc, NULL);
+    c->sites[c->nsites++] = emit_jcc(&t->e, cc, NULL);
 }
 
-/* RSI = the linear address of seg:R15, or a jump to the slow path when
- * the segment checks are not the plain ones */
-static void gen_lin(struct tctx *t, int seg, unsigned size, bool write,
-                    struct slow_sites *s)
+/* the linear address of seg:R15 in a host register (returned), or a jump
+ * to the slow path when the segment checks are not the plain ones */
+static int gen_lin(struct tctx *t, int seg, unsigned size, bool write,
+                   struct cold_path *c)
 {
     struct emit *e = &t->e;
     if (t->long64) {
-        if (seg == S_FS || seg == S_GS) {
-            emit_load(e, 8, HR_RSI, emit_m(HR_RBX, SEG_FIELD(seg, base)));
-            emit_alu_rr(e, EA_ADD, 8, HR_RSI, HR_R15);
-        } else {
-            emit_mov_rr(e, 8, HR_RSI, HR_R15);
-        }
-        return;
+        if (seg != S_FS && seg != S_GS)
+            return HR_R15;
+        emit_load(e, 8, HR_RSI, emit_m(HR_RBX, SEG_FIELD(seg, base)));
+        emit_alu_rr(e, EA_ADD, 8, HR_RSI, HR_R15);
+        return HR_RSI;
     }
     if (t->real) {
         /* no attribute checks; expand-down data takes the slow path */
         emit_test_mi(e, 1, emit_m(HR_RBX, SEG_FIELD(seg, attr)), 0x0c);
-        to_slow(t, s, CC_NE);
+        to_slow(t, c, CC_NE);
     } else {
         /* a usable data segment, expand-up, writable for writes */
         uint32_t mask = SEG_ATTR_UNUSABLE | SEG_ATTR_S | 0x0c | (write ? 2 : 0);
@@ -144,38 +210,34 @@ static void gen_lin(struct tctx *t, int seg, unsigned size, bool write,
         emit_load(e, 4, HR_RAX, emit_m(HR_RBX, SEG_FIELD(seg, attr)));
         emit_alu_ri(e, EA_AND, 4, HR_RAX, (int32_t)mask);
         emit_alu_ri(e, EA_CMP, 4, HR_RAX, (int32_t)want);
-        to_slow(t, s, CC_NE);
+        to_slow(t, c, CC_NE);
     }
     /* offset + size - 1 <= limit (R15 has at most 32 significant bits) */
     emit_lea(e, 8, HR_RAX, emit_m(HR_R15, (int32_t)size - 1));
     emit_load(e, 4, HR_RCX, emit_m(HR_RBX, SEG_FIELD(seg, limit)));
     emit_alu_rr(e, EA_CMP, 8, HR_RAX, HR_RCX);
-    to_slow(t, s, CC_A);
+    to_slow(t, c, CC_A);
     emit_load(e, 4, HR_RSI, emit_m(HR_RBX, SEG_FIELD(seg, base)));
     emit_alu_rr(e, EA_ADD, 4, HR_RSI, HR_R15);
+    return HR_RSI;
 }
 
-/* RDX = host address of the page, RSI = the offset in it; or slow */
-static void gen_tlb_probe(struct tctx *t, unsigned size, bool write,
-                          struct slow_sites *s)
+/* the host address of linear address `lin` as RDX + RAX, or slow. The
+ * entry is the one of lin's page; its tag is compared with the page of
+ * the access's last byte, so an access that crosses a page misses. */
+static void gen_tlb_probe(struct tctx *t, int lin, unsigned size, bool write,
+                          struct cold_path *c)
 {
     struct emit *e = &t->e;
-    emit_mov_rr(e, 8, HR_RCX, HR_RSI);
-    emit_shift_ri(e, ES_SHR, 8, HR_RCX, 12);
-    emit_alu_ri(e, EA_AND, 4, HR_RCX, CPU_TLB_SIZE - 1);
-    emit_shift_ri(e, ES_SHL, 4, HR_RCX, 5);
-    emit_mov_rr(e, 8, HR_RAX, HR_RSI);
+    emit_mov_rr(e, 4, HR_RCX, lin);
+    emit_shift_ri(e, ES_SHR, 4, HR_RCX, 12 - 5);
+    emit_alu_ri(e, EA_AND, 4, HR_RCX, (CPU_TLB_SIZE - 1) << 5);
+    emit_lea(e, 8, HR_RAX, emit_m(lin, (int32_t)size - 1));
     emit_alu_ri(e, EA_AND, 8, HR_RAX, -4096);
     emit_alu_ri(e, EA_OR, 8, HR_RAX, (int32_t)CPU_TLB_VALID);
     emit_alu_rm(e, EA_CMP, 8, HR_RAX,
                 emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(tag)));
-    to_slow(t, s, CC_NE);
-    emit_mov_rr(e, 4, HR_RDX, HR_RSI);
-    emit_alu_ri(e, EA_AND, 4, HR_RDX, 0xfff);
-    if (size > 1) {
-        emit_alu_ri(e, EA_CMP, 4, HR_RDX, 4096 - (int32_t)size);
-        to_slow(t, s, CC_A);
-    }
+    to_slow(t, c, CC_NE);
     struct emit_mem perm = emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(perm));
     if (write) {
         /* D set, R/W as the CPL and CR0.WP need, not ROM, not code */
@@ -188,57 +250,36 @@ static void gen_tlb_probe(struct tctx *t, unsigned size, bool write,
         emit_load(e, 4, HR_RAX, perm);
         emit_alu_ri(e, EA_AND, 4, HR_RAX, (int32_t)mask);
         emit_alu_ri(e, EA_CMP, 4, HR_RAX, (int32_t)want);
-        to_slow(t, s, CC_NE);
+        to_slow(t, c, CC_NE);
     } else if (t->user) {
         emit_test_mi(e, 1, perm, CPU_TLB_USER);
-        to_slow(t, s, CC_E);
+        to_slow(t, c, CC_E);
     }
-    emit_mov_rr(e, 4, HR_RSI, HR_RDX);
     emit_load(e, 8, HR_RDX, emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(host)));
     emit_test_rr(e, 8, HR_RDX, HR_RDX);
-    to_slow(t, s, CC_E);
-}
-
-static void patch_slow(struct tctx *t, struct slow_sites *s)
-{
-    if (t->e.overflow)
-        return;
-    for (int i = 0; i < s->n; i++)
-        emit_patch_rel32(t->e.buf + s->at[i], emit_ptr(&t->e));
+    to_slow(t, c, CC_E);
+    emit_mov_rr(e, 4, HR_RAX, lin);
+    emit_alu_ri(e, EA_AND, 4, HR_RAX, 0xfff);
 }
 
 static void gen_mem(struct tctx *t, int seg, unsigned size, bool write)
 {
     struct emit *e = &t->e;
-    struct slow_sites s = { .n = 0 };
-    size_t done = 0;
-    bool fast = !t->slow_mem;
-    if (fast) {
-        gen_lin(t, seg, size, write, &s);
-        gen_tlb_probe(t, size, write, &s);
-        struct emit_mem m = emit_mi(HR_RDX, HR_RSI, 1, 0);
+    struct cold_path c = { .kind = write ? COLD_STORE : COLD_LOAD,
+                           .seg_size = (uint32_t)seg | size << 8,
+                           .rip = t->cur->rip };
+    if (t->slow_mem) {
+        emit_cold_body(t, &c);   /* every access through the helper */
+    } else {
+        int lin = gen_lin(t, seg, size, write, &c);
+        gen_tlb_probe(t, lin, size, write, &c);
+        struct emit_mem m = emit_mi(HR_RDX, HR_RAX, 1, 0);
         if (write)
             emit_store(e, size, m, HR_R14);
         else
             emit_load(e, size, HR_RAX, m);
-        done = emit_jmp(e, NULL);
-        patch_slow(t, &s);
+        cold_defer(t, &c);
     }
-    /* slow path: helper(v, ea, [value,] seg | size << 8, rip) */
-    emit_mov_rr(e, 8, HR_RSI, HR_R15);
-    uint32_t seg_size = (uint32_t)seg | size << 8;
-    if (write) {
-        emit_mov_rr(e, 8, HR_RDX, HR_R14);
-        emit_mov_ri(e, 4, HR_RCX, seg_size);
-        emit_mov_ri(e, 8, HR_R8, t->cur->rip);
-        gen_call(t, (const void *)jit_helper_store);
-    } else {
-        emit_mov_ri(e, 4, HR_RDX, seg_size);
-        emit_mov_ri(e, 8, HR_RCX, t->cur->rip);
-        gen_call(t, (const void *)jit_helper_load);
-    }
-    if (fast && !e->overflow)
-        emit_patch_rel32(e->buf + done, emit_ptr(e));
     t->fl.host = false;
 }
 

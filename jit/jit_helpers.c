@@ -31,7 +31,8 @@ int jit_helper_exec(struct jit_vcpu *v, const struct jit_insn *ji)
 {
     struct cpu *cpu = &v->cpu;
     at_insn(cpu, ji->rip);
-    jit_stats_count_fallback(&ji->insn);
+    if (jit_stats_on)
+        jit_stats_count_fallback(&ji->insn);
     cpu->s.rip = ji->next_rip;
     ji->fn(cpu, &ji->insn);
     if (ji->end) {

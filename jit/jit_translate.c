@@ -209,13 +209,11 @@ static void emit_block(struct tctx *t)
 {
     struct emit *e = &t->e;
     t->cur = NULL;
+    t->ncold = 0;
     /* entry: leave when the budget is spent (kick, deadline) */
     emit_alu_mi(e, EA_SUB, 4,
                 emit_m(HR_RBX, offsetof(struct jit_vcpu, budget)), 1);
-    size_t go = emit_jcc(e, CC_NS, NULL);
-    gen_exit_to(t, t->b->rip);
-    if (!e->overflow)
-        emit_patch_rel32(e->buf + go, emit_ptr(e));
+    gen_exit_if(t, CC_S, false, t->b->rip, 0);
     emit_mov_ri(e, 8, HR_RAX, (uint64_t)(uintptr_t)t->b);
     emit_store(e, 8, emit_m(HR_RBX, offsetof(struct jit_vcpu, current)),
                HR_RAX);
@@ -227,10 +225,12 @@ static void emit_block(struct tctx *t)
     }
     if (!is_terminal(t->cur))
         gen_chain_exit(t, t->cur->next);
+    gen_cold_paths(t);
 }
 
 /* one attempt; NULL when the code buffer overflowed */
-static struct jit_block *translate_once(struct tctx *t, uint64_t gpa)
+static struct jit_block *translate_once(struct tctx *t, uint64_t gpa,
+                                        const uint8_t *guest)
 {
     size_t avail;
     uint8_t *code = jit_code_begin(&avail);
@@ -251,6 +251,7 @@ static struct jit_block *translate_once(struct tctx *t, uint64_t gpa)
     if (t->e.overflow)
         return NULL;
     jit_code_commit(t->e.pos);
+    jit_stats_block(b, guest, t->cpu->code_size, t->e.pos);
     jit_block_add(b);
     return b;
 }
@@ -277,10 +278,11 @@ struct jit_block *jit_translate(struct jit_vcpu *v, uint64_t gpa)
         return NULL;
     liveness(&t);
     jit_stats.translations++;
-    struct jit_block *b = translate_once(&t, gpa);
+    const uint8_t *guest = page + (gpa & 0xfff);
+    struct jit_block *b = translate_once(&t, gpa, guest);
     if (!b) {
         jit_cache_flush();
-        b = translate_once(&t, gpa);
+        b = translate_once(&t, gpa, guest);
     }
     return b;
 }
