@@ -90,11 +90,16 @@ static bool str_once(struct cpu *cpu, const struct x86_insn *insn,
     return true;
 }
 
-/* How many elements from off on stay inside the segment limit, the
- * address-size wrap and the page of lin */
+/* How many elements from off on, in the direction of the step, stay
+ * inside the segment limit, the address-size wrap and the page of lin
+ * (the first element is inside all three) */
 static uint64_t span_elems(const struct cpu *cpu, const struct str_ctx *c,
                            int seg, uint64_t off, uint64_t lin)
 {
+    if (c->step < 0) {   /* downwards: an expand-up limit bounds the top */
+        uint64_t n = (lin & 0xfff) / c->size + 1, wrap = off / c->size + 1;
+        return wrap < n ? wrap : n;
+    }
     uint64_t n = (4096 - (lin & 0xfff)) / c->size;
     uint64_t wrap = (addr_mask(c->as) - off) / c->size + 1;
     if (wrap < n)
@@ -108,55 +113,86 @@ static uint64_t span_elems(const struct cpu *cpu, const struct str_ctx *c,
     return n;
 }
 
-/* REP STOS/MOVS forwards inside pages that the fast path already knows:
- * host memory operations on as many elements as fit; returns how many, 0
+/* The host address of `size` bytes at lin when the MMU's TLB holds the
+ * page with the rights this access needs, in RAM that may be written
+ * directly (not ROM, no cached code); NULL when cpu_read/cpu_write must
+ * decide (a miss, MMIO, a fault, code to invalidate) */
+static uint8_t *tlb_host(const struct cpu *cpu, uint64_t lin, unsigned size,
+                         bool write)
+{
+    const struct cpu_tlb_entry *t = &cpu->tlb[(lin >> 12) &
+                                              (CPU_TLB_SIZE - 1)];
+    if (t->tag != ((lin & ~0xfffull) | CPU_TLB_VALID) || !t->host ||
+        (lin & 0xfff) + size > 4096)
+        return NULL;
+    bool user = cpu->cpl == 3;
+    uint32_t want = user ? CPU_TLB_USER : 0, bad = 0;
+    if (write) {
+        want |= CPU_TLB_DIRTY;
+        if (user || (cpu->s.cr0 & CR0_WP))
+            want |= CPU_TLB_WRITE;
+        bad = CPU_TLB_ROM | CPU_TLB_CODE;
+    }
+    if ((t->perm & (want | bad)) != want)
+        return NULL;
+    return t->host + (lin & 0xfff);
+}
+
+/* REP STOS/MOVS inside pages the TLB already maps: host memory operations
+ * on as many elements as fit, in either direction; returns how many, 0
  * when the element-by-element path must do (the first) one */
 static uint64_t bulk(struct cpu *cpu, const struct x86_insn *insn,
-                 const struct str_ctx *c, enum str_kind kind)
+                     const struct str_ctx *c, enum str_kind kind)
 {
     const struct interp_fast *f = cpu->interp;
-    if (c->step < 0 || (kind != STR_MOVS && kind != STR_STOS) ||
-        f->slow_only)
+    if ((kind != STR_MOVS && kind != STR_STOS) || f->slow_only)
         return 0;
-    uint64_t count = areg(cpu, c, R_CX), di = areg(cpu, c, R_DI), dlin;
-    if (!fast_lin(cpu, f, S_ES, di, c->size, SEG_OK_WRITE, &dlin))
+    uint64_t count = areg(cpu, c, R_CX), n = count;
+    uint64_t si = areg(cpu, c, R_SI), di = areg(cpu, c, R_DI), lin;
+    const uint8_t *src = NULL;
+    if (kind == STR_MOVS) {   /* the source first: its faults come first */
+        if (!fast_lin(cpu, f, insn->mem_seg, si, c->size, SEG_OK_READ, &lin) ||
+            !(src = tlb_host(cpu, lin, c->size, false)))
+            return 0;
+        n = span_elems(cpu, c, insn->mem_seg, si, lin);
+    }
+    if (!fast_lin(cpu, f, S_ES, di, c->size, SEG_OK_WRITE, &lin))
         return 0;
-    uint8_t *d = dtlb_host(cpu, f, f->wr, dlin, c->size);
+    uint8_t *d = tlb_host(cpu, lin, c->size, true);
     if (!d)
         return 0;
-    uint64_t n = span_elems(cpu, c, S_ES, di, dlin);
-    const uint8_t *src = NULL;
-    if (kind == STR_MOVS) {
-        uint64_t si = areg(cpu, c, R_SI), slin;
-        if (!fast_lin(cpu, f, insn->mem_seg, si, c->size, SEG_OK_READ,
-                      &slin))
-            return 0;
-        src = dtlb_host(cpu, f, f->rd, slin, c->size);
-        if (!src)
-            return 0;
-        uint64_t m = span_elems(cpu, c, insn->mem_seg, si, slin);
-        if (m < n)
-            n = m;
-    }
-    if (count < n)
-        n = count;
+    uint64_t m = span_elems(cpu, c, S_ES, di, lin);
+    n = m < n ? m : n;
+    n = count < n ? count : n;
     if (n == 0)
         return 0;
     size_t bytes = n * c->size;
+    if (c->step < 0) {   /* the run's lowest addresses */
+        d -= bytes - c->size;
+        if (src)
+            src -= bytes - c->size;
+    }
     if (kind == STR_STOS) {
-        for (uint64_t i = 0; i < n; i++)
-            store_host(d + i * c->size, cpu->s.gpr[R_AX], c->size);
+        uint64_t v = cpu->s.gpr[R_AX];
+        if (c->size == 1)
+            memset(d, (int)(v & 0xff), bytes);
+        else
+            for (uint64_t i = 0; i < n; i++)
+                store_host(d + i * c->size, v, c->size);
     } else if (d >= src + bytes || src >= d + bytes) {
         memcpy(d, src, bytes);
     } else {
         /* overlapping: element order matters (pattern fills) */
-        for (uint64_t i = 0; i < n; i++)
+        for (uint64_t k = 0; k < n; k++) {
+            uint64_t i = c->step < 0 ? n - 1 - k : k;
             store_host(d + i * c->size, load_host(src + i * c->size,
                                                    c->size), c->size);
+        }
     }
+    uint64_t moved = (uint64_t)c->step * n;
     if (kind == STR_MOVS)
-        gpr_set(cpu, R_SI, c->as, cpu->s.gpr[R_SI] + bytes);
-    gpr_set(cpu, R_DI, c->as, cpu->s.gpr[R_DI] + bytes);
+        gpr_set(cpu, R_SI, c->as, cpu->s.gpr[R_SI] + moved);
+    gpr_set(cpu, R_DI, c->as, cpu->s.gpr[R_DI] + moved);
     gpr_set(cpu, R_CX, c->as, cpu->s.gpr[R_CX] - n);
     return n;
 }
@@ -183,8 +219,8 @@ static void string_op(struct cpu *cpu, const struct x86_insn *insn,
             return;
         }
         uint64_t done = bulk(cpu, insn, &c, kind);
-        if (done) {
-            n += done - 1;
+        if (done) {   /* budgeted as one iteration per 16 bytes */
+            n += done * c.size / 16;
             continue;
         }
         bool equal = str_once(cpu, insn, &c, kind);

@@ -318,6 +318,11 @@ void emit_neg(struct emit *e, unsigned size, int r)
     encode_bw(e, size, 0xf6, 3, false, rm_reg(r));
 }
 
+void emit_muldiv(struct emit *e, enum emit_muldiv op, unsigned size, int r)
+{
+    encode_bw(e, size, 0xf6, (int)op, false, rm_reg(r));
+}
+
 void emit_imul_rr(struct emit *e, unsigned size, int dst, int src)
 {
     uint8_t op[2] = { 0x0f, 0xaf };

@@ -104,6 +104,9 @@ void emit_dec(struct emit *e, unsigned size, int r);
 void emit_neg(struct emit *e, unsigned size, int r);
 void emit_not(struct emit *e, unsigned size, int r);
 void emit_imul_rr(struct emit *e, unsigned size, int dst, int src);
+/* the one-operand group 3 forms on rDX:rAX (AX for bytes) */
+enum emit_muldiv { EM_MUL = 4, EM_IMUL, EM_DIV, EM_IDIV };
+void emit_muldiv(struct emit *e, enum emit_muldiv op, unsigned size, int r);
 void emit_shift_ri(struct emit *e, enum emit_shift op, unsigned size, int r,
                    uint8_t count);
 void emit_shift_rcl(struct emit *e, enum emit_shift op, unsigned size, int r);

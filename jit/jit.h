@@ -158,6 +158,8 @@ int jit_helper_cond(struct jit_vcpu *v, uint32_t cond);
 uint64_t jit_helper_cf(struct jit_vcpu *v);
 void jit_helper_mul_flags(struct jit_vcpu *v, uint32_t overflow);
 void jit_helper_raise_gp(struct jit_vcpu *v, uint64_t rip);
+/* a device raised an event: leave the block at the next boundary */
+bool jit_events_pending(const struct cpu *cpu);
 
 /* --- statistics (jit/jit_stats.c): TANDEM_JIT_STATS=FILE --- */
 struct jit_stats {

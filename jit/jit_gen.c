@@ -12,7 +12,6 @@
 #include "cpu/alu.h"
 #include "jit/jit_gen.h"
 
-#define CC_FIELD(f) ((int32_t)offsetof(struct jit_vcpu, cpu.cc.f))
 #define CS_LIMIT                                                              \
     ((int32_t)(offsetof(struct jit_vcpu, cpu.s.seg) +                         \
                S_CS * sizeof(struct x86_segment) +                            \
@@ -47,8 +46,8 @@ static bool is_rm(unsigned method)
 }
 
 /* operand i into host register h (zero-extended), as opnd_get() */
-static void load_opnd(struct tctx *t, const struct x86_insn *insn, int i,
-                      unsigned size, int h)
+void load_opnd(struct tctx *t, const struct x86_insn *insn, int i,
+               unsigned size, int h)
 {
     const struct x86_operand *o = &insn->op->opnd[i];
     switch (o->method) {
@@ -77,8 +76,8 @@ static void load_opnd(struct tctx *t, const struct x86_insn *insn, int i,
 }
 
 /* host register h into operand i, as opnd_set() */
-static void store_opnd(struct tctx *t, const struct x86_insn *insn, int i,
-                       unsigned size, int h)
+void store_opnd(struct tctx *t, const struct x86_insn *insn, int i,
+                unsigned size, int h)
 {
     const struct x86_operand *o = &insn->op->opnd[i];
     switch (o->method) {
@@ -110,7 +109,7 @@ static bool writes_memory(const struct x86_insn *insn)
 
 /* --- flags --- */
 
-static void store_record(struct tctx *t, uint32_t op, unsigned size)
+void store_record(struct tctx *t, uint32_t op, unsigned size)
 {
     emit_store_imm(&t->e, 4, emit_m(HR_RBX, CC_FIELD(op)), (int32_t)op);
     emit_store_imm(&t->e, 4, emit_m(HR_RBX, CC_FIELD(size)), (int32_t)size);
@@ -475,8 +474,7 @@ static void gen_set_sp(struct tctx *t, int h)
     emit_store(&t->e, t->stack_size, emit_m(HR_RBX, gen_gpr_off(R_SP)), h);
 }
 
-/* push R14 (size bytes) */
-static void gen_push_r14(struct tctx *t, unsigned size)
+void gen_push_r14(struct tctx *t, unsigned size)
 {
     gen_stack_addr(t, -(int32_t)size);
     gen_mem_store(t, S_SS, size);
@@ -563,7 +561,7 @@ bool gen_native(struct tctx *t, const struct jit_ir *ir)
     case K_PUSH: gen_push(t, insn); break;
     case K_POP: gen_pop(t, insn); break;
     default:
-        if (!gen_bits(t, ir))
+        if (!gen_bits(t, ir) && !gen_arith(t, ir) && !gen_string(t, ir))
             return false;
         break;
     }
@@ -574,6 +572,12 @@ bool gen_native(struct tctx *t, const struct jit_ir *ir)
 
 void gen_fallback(struct tctx *t, const struct jit_ir *ir)
 {
+    gen_helper_insn(t, ir, (const void *)jit_helper_exec);
+}
+
+void gen_helper_insn(struct tctx *t, const struct jit_ir *ir,
+                     const void *helper)
+{
     struct emit *e = &t->e;
     struct jit_insn *ji = jit_data_alloc(sizeof(*ji));
     ji->insn = ir->insn;
@@ -582,7 +586,7 @@ void gen_fallback(struct tctx *t, const struct jit_ir *ir)
     ji->next_rip = ir->next;
     ji->end = !ir->insn.op || (ir->insn.op->attr & OPA_END);
     emit_mov_ri(e, 8, HR_RSI, (uint64_t)(uintptr_t)ji);
-    gen_call(t, (const void *)jit_helper_exec);
+    gen_call(t, helper);
     t->fl = (struct flag_state){ .op = -1 };
     /* leave with RIP where the handler left it */
     int32_t count = (int32_t)(t->cur - t->ir + 1);

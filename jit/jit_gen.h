@@ -26,6 +26,7 @@
                (size_t)(sr) * sizeof(struct x86_segment) +                    \
                offsetof(struct x86_segment, f)))
 #define VCPU_FIELD(f) ((int32_t)offsetof(struct jit_vcpu, f))
+#define CC_FIELD(f) ((int32_t)offsetof(struct jit_vcpu, cpu.cc.f))
 
 enum jit_kind {
     K_FALLBACK, K_NOP, K_MOV, K_ALU, K_INCDEC, K_LEA, K_MOVX, K_JCC, K_JMP,
@@ -33,6 +34,9 @@ enum jit_kind {
     K_NOT, K_NEG, K_IMUL,
     /* jit/jit_gen_bits.c */
     K_SHIFTV, K_ROT, K_BT, K_BSCAN, K_POPCNT, K_XREG,
+    /* jit/jit_gen_arith.c, jit/jit_gen_string.c */
+    K_XCHG, K_XADD, K_CMPXCHG, K_MULDIV, K_FLAGOP, K_PUSHF, K_LEAVE,
+    K_STRING, K_REPSTR,
 };
 
 /* a fallback instruction: what jit_helper_exec needs */
@@ -134,8 +138,36 @@ bool gen_bits(struct tctx *t, const struct jit_ir *ir);
 
 /* jit_gen.c */
 unsigned gen_opnd_bytes(const struct x86_insn *insn, unsigned size_kind);
+/* operand i (E, G, Z, a fixed register or an immediate) into or from
+ * host register h; for memory, R15 holds the address (gen_ea) */
+void load_opnd(struct tctx *t, const struct x86_insn *insn, int i,
+               unsigned size, int h);
+void store_opnd(struct tctx *t, const struct x86_insn *insn, int i,
+                unsigned size, int h);
+/* the op and size of the lazy-flags record */
+void store_record(struct tctx *t, uint32_t op, unsigned size);
+/* push R14 (size bytes) */
+void gen_push_r14(struct tctx *t, unsigned size);
 bool gen_native(struct tctx *t, const struct jit_ir *ir);
 void gen_fallback(struct tctx *t, const struct jit_ir *ir);
+/* the instruction through helper(v, struct jit_insn *), which returns
+ * nonzero when the block must be left (RIP as the helper left it) */
+void gen_helper_insn(struct tctx *t, const struct jit_ir *ir,
+                     const void *helper);
+
+/* jit_gen_arith.c: exchange/compare, MUL/DIV, flag instructions, LEAVE;
+ * jit_gen_string.c: MOVS..SCAS and REP MOVS/STOS. *_kind: the kind or
+ * K_FALLBACK; *_facts: set the flag facts of one of their kinds (false
+ * when not theirs); gen_arith_merges: the kind keeps flags from before it
+ * (its record is live when the one after is); gen_*: emit it (false when
+ * not theirs) */
+int gen_arith_kind(const struct tctx *t, const struct jit_ir *ir);
+bool gen_arith_facts(struct jit_ir *ir);
+bool gen_arith_merges(const struct jit_ir *ir);
+bool gen_arith(struct tctx *t, const struct jit_ir *ir);
+int gen_string_kind(const struct tctx *t, const struct jit_ir *ir);
+bool gen_string_facts(struct jit_ir *ir);
+bool gen_string(struct tctx *t, const struct jit_ir *ir);
 /* Jcc/JMP/CALL targets: a chainable exit to rip */
 void gen_chain_exit(struct tctx *t, uint64_t rip);
 

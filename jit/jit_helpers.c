@@ -13,7 +13,7 @@
 /* an event is pending (a device the instruction touched raised one):
  * leave the block so the loop takes it at this instruction boundary, as
  * the interpreter would */
-static bool events_pending(const struct cpu *cpu)
+bool jit_events_pending(const struct cpu *cpu)
 {
     return cpu->link && atomic_load_explicit(&cpu->link->events,
                                              memory_order_relaxed);
@@ -39,7 +39,8 @@ int jit_helper_exec(struct jit_vcpu *v, const struct jit_insn *ji)
         interp_mode_changed(cpu);
         return 1;
     }
-    return v->exit_now || cpu->s.rip != ji->next_rip || events_pending(cpu);
+    return v->exit_now || cpu->s.rip != ji->next_rip ||
+           jit_events_pending(cpu);
 }
 
 uint64_t jit_helper_load(struct jit_vcpu *v, uint64_t ea, uint32_t seg_size,
@@ -58,7 +59,7 @@ int jit_helper_store(struct jit_vcpu *v, uint64_t ea, uint64_t value,
     at_insn(cpu, rip);
     jit_stats.slow_stores++;
     cpu_write(cpu, (int)(seg_size & 0xff), ea, value, seg_size >> 8);
-    if (events_pending(cpu))
+    if (jit_events_pending(cpu))
         v->exit_now = 1;
     return v->exit_now;
 }

@@ -91,7 +91,20 @@ static int native_kind(const struct tctx *t, const struct jit_ir *ir)
     case I_POP:
         return m0 == OM_Z ? K_POP : K_FALLBACK;
     default:
-        return K_FALLBACK;
+        return gen_arith_kind(t, ir);
+    }
+}
+
+/* LOCK (decoded only on memory forms of the lockable rows): all vCPUs
+ * run on one host thread, so a native read-modify-write is atomic */
+static bool lock_ok(int kind)
+{
+    switch (kind) {
+    case K_ALU: case K_INCDEC: case K_NOT: case K_NEG: case K_XCHG:
+    case K_XADD: case K_CMPXCHG: case K_BT:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -107,9 +120,10 @@ static void classify(struct tctx *t, struct jit_ir *ir)
         insn->op->exec != EXEC_INT)
         return;
     ir->kind = (uint8_t)native_kind(t, ir);
-    /* LOCK: one host thread runs every vCPU, a native RMW is atomic */
-    if (insn->lock && ir->kind != K_BT)
+    if (insn->lock && !lock_ok(ir->kind))
         ir->kind = K_FALLBACK;
+    if (gen_arith_facts(ir) || gen_string_facts(ir))
+        return;
     switch (ir->kind) {
     case K_FALLBACK:
         return;
@@ -157,9 +171,11 @@ static void liveness(struct tctx *t)
             live = false;
         } else if (ir->kind == K_INCDEC || ir->kind == K_IMUL ||
                    ir->kind == K_SHIFTV || ir->kind == K_ROT ||
-                   ir->kind == K_BT || ir->kind == K_BSCAN) {
+                   ir->kind == K_BT || ir->kind == K_BSCAN ||
+                   gen_arith_merges(ir)) {
             /* its record carries flags from before it (CF; SF ZF AF PF;
-             * those a rotate, BT, BSF... or a zero count leaves) */
+             * those a rotate, BT, BSF, MUL, CLC... or a zero count
+             * leaves) */
             ir->keep_cc = live;
         }
         if (ir->reads_cc || ir->may_exit)

@@ -159,13 +159,13 @@ static const uint8_t prog_smc[] = {
 /*
  * bits 32
  *     mov edi, 0x10000
- *     mov ecx, 10000
+ *     mov ecx, 200000
  *     mov al, 0xab
  *     rep stosb
  *     hlt
  */
 static const uint8_t prog_stos[] = {
-    0xbf, 0x00, 0x00, 0x01, 0x00, 0xb9, 0x10, 0x27, 0x00, 0x00, 0xb0, 0xab,
+    0xbf, 0x00, 0x00, 0x01, 0x00, 0xb9, 0x40, 0x0d, 0x03, 0x00, 0xb0, 0xab,
     0xf3, 0xaa, 0xf4
 };
 /*
@@ -471,13 +471,13 @@ static void test_rep_stos_is_interruptible(void **state)
         interp_step(&env.cpu);       /* mov, mov, mov */
     interp_step(&env.cpu);           /* part of the REP STOSB */
     assert_int_equal(env.cpu.s.rip, CODE + 12);
-    assert_true(env.cpu.s.gpr[R_CX] > 0 && env.cpu.s.gpr[R_CX] < 10000);
+    assert_true(env.cpu.s.gpr[R_CX] > 0 && env.cpu.s.gpr[R_CX] < 200000);
     run(100);
     assert_int_equal(env.cpu.s.gpr[R_CX], 0);
-    assert_int_equal(env.cpu.s.gpr[R_DI], 0x10000 + 10000);
+    assert_int_equal(env.cpu.s.gpr[R_DI], 0x10000 + 200000);
     assert_int_equal(env.ram[0x10000], 0xab);
-    assert_int_equal(env.ram[0x10000 + 9999], 0xab);
-    assert_int_equal(env.ram[0x10000 + 10000], 0);
+    assert_int_equal(env.ram[0x10000 + 199999], 0xab);
+    assert_int_equal(env.ram[0x10000 + 200000], 0);
 }
 
 static void test_flags(void **state)

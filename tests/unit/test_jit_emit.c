@@ -287,6 +287,11 @@ static void test_unary_and_shifts(void **state)
             expect(&e, "neg", 1, R(sz, r));
             emit_not(&e, sz, r);
             expect(&e, "not", 1, R(sz, r));
+            static const char *const md[4] = { "mul", "imul", "div", "idiv" };
+            for (unsigned k = 0; k < 4; k++) {
+                emit_muldiv(&e, (enum emit_muldiv)(EM_MUL + k), sz, r);
+                expect(&e, md[k], 1, R(sz, r));
+            }
             emit_test_rr(&e, sz, r, 15 - r);
             expect(&e, "test", 2, R(sz, r), R(sz, 15 - r));
             emit_test_ri(&e, sz, r, 0x41);
