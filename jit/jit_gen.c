@@ -125,6 +125,13 @@ static enum emit_cc gen_cond(struct tctx *t, unsigned cond)
     bool incdec = f->op == CC_OP_INC || f->op == CC_OP_DEC;
     if (f->host && !(incdec && uses_cf))
         return (enum emit_cc)cond;
+    static const uint32_t need[8] = { FL_OF, FL_CF, FL_ZF, FL_CF | FL_ZF,
+                                      FL_SF, FL_PF, 0, 0 };
+    uint32_t n = need[(cond >> 1) & 7];
+    if (n && (f->in_flags & n) == n) {
+        emit_test_mi(e, 4, emit_m(HR_RBX, CC_FIELD(flags)), (int32_t)n);
+        return cond & 1 ? CC_E : CC_NE;
+    }
     unsigned s = f->size;
     switch (f->op) {
     case CC_OP_ADD: case CC_OP_SUB:
@@ -132,6 +139,10 @@ static enum emit_cc gen_cond(struct tctx *t, unsigned cond)
         emit_alu_rm(e, f->op == CC_OP_ADD ? EA_ADD : EA_CMP, s, HR_RAX,
                     emit_m(HR_RBX, CC_FIELD(src)));
         return (enum emit_cc)cond;
+    case CC_OP_RES:   /* ZF SF PF from res as for LOGIC */
+        if (n != FL_ZF && n != FL_SF && n != FL_PF)
+            break;
+        /* fall through */
     case CC_OP_LOGIC:
         emit_load(e, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(res)));
         emit_test_rr(e, s, HR_RAX, HR_RAX);
@@ -159,6 +170,11 @@ static enum emit_cc gen_cond(struct tctx *t, unsigned cond)
 static void gen_carry(struct tctx *t, int h)
 {
     struct emit *e = &t->e;
+    if (t->fl.in_flags & FL_CF) {
+        emit_load(e, 4, h, emit_m(HR_RBX, CC_FIELD(flags)));
+        emit_alu_ri(e, EA_AND, 4, h, FL_CF);
+        return;
+    }
     switch (t->fl.op) {
     case CC_OP_LOGIC:
         emit_mov_ri(e, 4, h, 0);

@@ -63,6 +63,7 @@ struct flag_state {
     int op;              /* CC_OP_* of the last record written, -1 unknown */
     unsigned size;
     bool host;           /* host EFLAGS hold that producer's flags */
+    uint32_t in_flags;   /* FL_ bits the record keeps in cc.flags, any op */
 };
 
 /* a piece of code out of the hot path (jit/jit_gen_mem.c): the slow path

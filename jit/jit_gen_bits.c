@@ -540,6 +540,36 @@ static void gen_xreg(struct tctx *t, const struct jit_ir *ir)
     }
 }
 
+/* what the record is known to hold after an instruction of these kinds */
+static struct flag_state flags_after(const struct tctx *t,
+                                     const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    unsigned c;
+    if (!ir->keep_cc)
+        return (struct flag_state){ .op = -1 };
+    switch (ir->kind) {
+    case K_SHIFT:
+        return (struct flag_state){ .op = CC_OP_RES,
+            .size = gen_opnd_bytes(insn, insn->op->opnd[0].size),
+            .in_flags = FL_CF | FL_OF | FL_AF };
+    case K_ROT:   /* merged into RES or EAGER, unless the count is 0 */
+        if (!const_count(insn, gen_opnd_bytes(insn, insn->op->opnd[0].size),
+                         &c) || !c)
+            return (struct flag_state){ .op = -1 };
+        return (struct flag_state){ .op = -1, .in_flags = FL_CF | FL_OF };
+    case K_BT:    /* RES, EAGER, INC or DEC */
+        return (struct flag_state){ .op = -1, .in_flags = FL_CF };
+    case K_BSCAN: case K_POPCNT:
+        return (struct flag_state){ .op = CC_OP_EAGER, .in_flags = FL_ARITH };
+    case K_XREG:  /* no flags */
+        return (struct flag_state){ .op = t->fl.op, .size = t->fl.size,
+                                    .in_flags = t->fl.in_flags };
+    default:
+        return (struct flag_state){ .op = -1 };
+    }
+}
+
 bool gen_bits(struct tctx *t, const struct jit_ir *ir)
 {
     unsigned id = ir->insn.op->id;
@@ -558,9 +588,6 @@ bool gen_bits(struct tctx *t, const struct jit_ir *ir)
     default: return false;
     }
     /* the host flags hold nothing a consumer could use */
-    if (ir->kind == K_XREG)
-        t->fl.host = false;
-    else
-        t->fl = (struct flag_state){ .op = -1 };
+    t->fl = flags_after(t, ir);
     return true;
 }
