@@ -155,11 +155,23 @@ static void merge_cc(struct jit_vcpu *v, uint64_t mask, uint64_t val)
     cc_update(&v->cpu.cc, mask, val);
 }
 
+/* cc.flags = (cc.flags & ~mask) | RDX */
+static void patch_flags(struct tctx *t, uint32_t mask)
+{
+    struct emit *e = &t->e;
+    struct emit_mem fl = emit_m(HR_RBX, CC_FIELD(flags));
+    emit_load(e, 8, HR_RAX, fl);
+    emit_alu_ri(e, EA_AND, 8, HR_RAX, (int32_t)~mask);
+    emit_alu_rr(e, EA_OR, 8, HR_RAX, HR_RDX);
+    emit_store(e, 8, fl, HR_RAX);
+}
+
 /* Replace the flags in mask by those in RDX (FL_ bits within mask),
  * keeping the others. Records that hold the flags in mask as bits are
  * patched in place: EAGER always, RES for CF OF AF, INC/DEC for CF;
  * LOGIC (CF OF AF all 0) becomes RES. The rest go through cc_update().
- * Clobbers the caller-saved registers. */
+ * What the translator knows of the record picks the way up front, else
+ * the code looks at cc.op. Clobbers the caller-saved registers. */
 static void merge_flags(struct tctx *t, uint32_t mask)
 {
     struct emit *e = &t->e;
@@ -168,6 +180,16 @@ static void merge_flags(struct tctx *t, uint32_t mask)
     bool bits_only = !(mask & (FL_ZF | FL_SF | FL_PF));
     size_t fast[3], done[2];
     int nf = 0, nd = 0;
+    if ((t->fl.in_flags & mask) == mask ||
+        (mask == FL_CF && (t->fl.op == CC_OP_INC || t->fl.op == CC_OP_DEC))) {
+        patch_flags(t, mask);
+        return;
+    }
+    if (bits_only && t->fl.op == CC_OP_LOGIC) {
+        emit_store_imm(e, 4, op, CC_OP_RES);
+        emit_store(e, 8, fl, HR_RDX);
+        return;
+    }
     emit_load(e, 4, HR_RAX, op);
     if (bits_only) {
         emit_alu_ri(e, EA_CMP, 4, HR_RAX, CC_OP_LOGIC);
@@ -191,10 +213,7 @@ static void merge_flags(struct tctx *t, uint32_t mask)
     done[nd++] = emit_jmp(e, NULL);
     for (int i = 0; i < nf; i++)
         patch_here(t, fast[i]);
-    emit_load(e, 8, HR_RAX, fl);
-    emit_alu_ri(e, EA_AND, 8, HR_RAX, (int32_t)~mask);
-    emit_alu_rr(e, EA_OR, 8, HR_RAX, HR_RDX);
-    emit_store(e, 8, fl, HR_RAX);
+    patch_flags(t, mask);
     for (int i = 0; i < nd; i++)
         patch_here(t, done[i]);
 }
