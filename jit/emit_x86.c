@@ -122,6 +122,14 @@ static void encode(struct emit *e, unsigned size, bool rex_w,
         emit_u32(e, (uint32_t)m->disp);
 }
 
+void emit_op_modrm(struct emit *e, uint8_t pfx, bool rex_w, const uint8_t *op,
+                   unsigned oplen, int reg, int rm, struct emit_mem m)
+{
+    if (pfx)
+        emit_byte(e, pfx);
+    encode(e, 4, rex_w, op, oplen, reg, false, rm >= 0 ? rm_reg(rm) : rm_mem(m));
+}
+
 /* one-byte opcode with the byte form at op and the wide form at op+1 */
 static void encode_bw(struct emit *e, unsigned size, uint8_t op, int reg,
                       bool byte_reg, struct rm rm)

@@ -68,6 +68,12 @@ static inline uint8_t *emit_ptr(const struct emit *e)
 void emit_byte(struct emit *e, uint8_t b);
 void emit_u32(struct emit *e, uint32_t v);
 
+/* any other form (jit/emit_x86_sse.c): a legacy prefix pfx (0: none),
+ * REX.W, the opcode bytes, then ModRM with reg (a register or /digit) and
+ * register rm, or memory m when rm is HR_NONE */
+void emit_op_modrm(struct emit *e, uint8_t pfx, bool rex_w, const uint8_t *op,
+                   unsigned oplen, int reg, int rm, struct emit_mem m);
+
 /* moves */
 void emit_mov_rr(struct emit *e, unsigned size, int dst, int src);
 void emit_mov_ri(struct emit *e, unsigned size, int dst, uint64_t imm);

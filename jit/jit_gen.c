@@ -576,6 +576,7 @@ bool gen_native(struct tctx *t, const struct jit_ir *ir)
     case K_RET: gen_ret(t, ir); break;
     case K_PUSH: gen_push(t, insn); break;
     case K_POP: gen_pop(t, insn); break;
+    case K_SSE: gen_sse(t, ir); return true;
     default:
         if (!gen_bits(t, ir) && !gen_arith(t, ir) && !gen_string(t, ir))
             return false;

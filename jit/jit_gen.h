@@ -37,6 +37,7 @@ enum jit_kind {
     /* jit/jit_gen_arith.c, jit/jit_gen_string.c */
     K_XCHG, K_XADD, K_CMPXCHG, K_MULDIV, K_FLAGOP, K_PUSHF, K_LEAVE,
     K_STRING, K_REPSTR,
+    K_SSE,   /* jit/jit_gen_sse.c */
 };
 
 /* a fallback instruction: what jit_helper_exec needs */
@@ -109,6 +110,11 @@ void gen_ea(struct tctx *t, const struct x86_insn *insn);
  * zero-extended; stores take the value from R14 */
 void gen_mem_load(struct tctx *t, int seg, unsigned size);
 void gen_mem_store(struct tctx *t, int seg, unsigned size);
+/* the inlined fast path alone: RDX + RAX = the host address of the size
+ * bytes at seg:R15, else a jump recorded in c->sites (the caller's slow
+ * path patches them) */
+void gen_mem_fast(struct tctx *t, int seg, unsigned size, bool write,
+                  struct cold_path *c);
 /* call fn(v, ...) with RDI = v; other arguments set by the caller */
 void gen_call(struct tctx *t, const void *fn);
 /* leave the block to the loop with cpu->s.rip = rip */
@@ -136,6 +142,12 @@ void gen_cross_page_guard(struct tctx *t, int h, const struct jit_exit *x,
  * instruction (-1: not one of them) and its code (false: not its kind) */
 int gen_bits_kind(const struct jit_ir *ir);
 bool gen_bits(struct tctx *t, const struct jit_ir *ir);
+
+/* jit_gen_sse.c: the SSE instructions it translates (only in blocks
+ * whose key has JIT_KEY_SSE: CR0.EM/TS clear, CR4.OSFXSR set) */
+#define JIT_KEY_SSE (1u << 15)
+void gen_sse_classify(const struct tctx *t, struct jit_ir *ir);
+void gen_sse(struct tctx *t, const struct jit_ir *ir);
 
 /* jit_gen.c */
 unsigned gen_opnd_bytes(const struct x86_insn *insn, unsigned size_kind);

@@ -262,6 +262,13 @@ static void gen_tlb_probe(struct tctx *t, int lin, unsigned size, bool write,
     emit_alu_ri(e, EA_AND, 4, HR_RAX, 0xfff);
 }
 
+void gen_mem_fast(struct tctx *t, int seg, unsigned size, bool write,
+                  struct cold_path *c)
+{
+    int lin = gen_lin(t, seg, size, write, c);
+    gen_tlb_probe(t, lin, size, write, c);
+}
+
 static void gen_mem(struct tctx *t, int seg, unsigned size, bool write)
 {
     struct emit *e = &t->e;

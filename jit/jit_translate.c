@@ -16,9 +16,11 @@ uint32_t jit_mode_key(const struct jit_vcpu *v)
     /* alignment checks: only then must every access take the helpers */
     bool am = cpu->cpl == 3 && (cpu->s.cr0 & CR0_AM) &&
               (cpu->s.rflags & FL_AC);
+    /* SSE instructions may run natively (jit/jit_gen_sse.c) */
+    bool sse = !(cpu->s.cr0 & (CR0_EM | CR0_TS)) && (cpu->s.cr4 & CR4_OSFXSR);
     return cpu->code_size | cpu->stack_size << 4 | (uint32_t)cpu->cpl << 8 |
            (uint32_t)cpu->mode << 10 | ((cpu->s.cr0 & CR0_WP) ? 1u : 0) << 13 |
-           (am ? 1u : 0) << 14 | v->map_slot << 16;
+           (am ? 1u : 0) << 14 | (sse ? JIT_KEY_SSE : 0) | v->map_slot << 16;
 }
 
 static bool m_in(unsigned method, unsigned a, unsigned b, unsigned c,
@@ -116,8 +118,11 @@ static void classify(struct tctx *t, struct jit_ir *ir)
     ir->may_exit = true;
     ir->reads_cc = true;
     ir->writes_cc = false;
-    if (!jit_native || !insn->op || ir->fn == interp_ud ||
-        insn->op->exec != EXEC_INT)
+    if (!jit_native || !insn->op || ir->fn == interp_ud)
+        return;
+    if (insn->op->exec == EXEC_SSE && !insn->lock)
+        gen_sse_classify(t, ir);
+    if (insn->op->exec != EXEC_INT)
         return;
     ir->kind = (uint8_t)native_kind(t, ir);
     if (insn->lock && !lock_ok(ir->kind))
