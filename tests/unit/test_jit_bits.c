@@ -4,7 +4,8 @@
  * bit-string form with negative and far offsets, LOCK), BSF/BSR/TZCNT/
  * LZCNT/POPCNT, BSWAP, CBW/CWD and MOV r/m,Sreg, all operand sizes, mixed
  * with flag producers of every record kind and consumers (Jcc, which ends
- * the block, SETcc, ADC, CMOVcc, PUSHF) in 64-bit and 32-bit mode; then
+ * the block, SETcc, ADC, CMOVcc, PUSHF) in 64-bit and 32-bit mode (there
+ * also with 16-bit addresses, which wrap the bit strings); then
  * faults in the middle of a block (a rotate and a bit-string BTS on an
  * unmapped page). Registers, RIP, RFLAGS and memory must come out equal. */
 #include "tests/unit/jit_diff.h"
@@ -13,6 +14,7 @@ struct prog {
     uint8_t b[4096];
     size_t n;
     enum mode mode;
+    bool a16;   /* this instruction's memory operand is [SI + disp8] */
 };
 
 static void put(struct prog *p, uint8_t v)
@@ -20,7 +22,7 @@ static void put(struct prog *p, uint8_t v)
     p->b[p->n++] = v;
 }
 
-#define MEM (-1)   /* the r/m operand is [rSI + disp8] */
+#define MEM (-1)   /* the r/m operand is [rSI + disp8] or [SI + disp8] */
 
 /* one instruction: [66] [prefix] [REX] opcode modrm [disp8] [imm8]; rm is
  * a register or MEM; size 1 uses the byte opcode given */
@@ -29,6 +31,8 @@ static void enc(struct prog *p, unsigned size, uint8_t pfx, const uint8_t *op,
 {
     if (size == 2)
         put(p, 0x66);
+    if (rm == MEM && p->a16)
+        put(p, 0x67);   /* 16-bit addressing: offsets wrap at 64 KiB */
     if (pfx)
         put(p, pfx);
     unsigned rex = (size == 8 ? 8 : 0) | (reg & 8 ? 4 : 0) |
@@ -38,7 +42,7 @@ static void enc(struct prog *p, unsigned size, uint8_t pfx, const uint8_t *op,
     for (unsigned i = 0; i < oplen; i++)
         put(p, op[i]);
     if (rm == MEM) {
-        put(p, (uint8_t)(0x46 | (reg & 7) << 3));
+        put(p, (uint8_t)((p->a16 ? 0x44 : 0x46) | (reg & 7) << 3));
         put(p, (uint8_t)(pick(0x70) & ~7u));
     } else {
         put(p, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
@@ -245,6 +249,7 @@ static void random_program(struct prog *p, enum mode mode, unsigned n)
     for (int i = 0; i < 4; i++)
         put(p, (uint8_t)(DATA >> (8 * i)));
     for (unsigned i = 0; i < n; i++) {
+        p->a16 = mode == M32 && pick(5) == 0;
         switch (pick(12)) {
         case 0: case 1: case 2: shift_insn(p); break;
         case 3: shxd_insn(p); break;
