@@ -119,15 +119,9 @@ static void rm_store(struct tctx *t, const struct x86_insn *insn,
         gen_mem_store(t, insn->mem_seg, size);
 }
 
-/* RCX = the count: a constant, or CL masked */
-static void load_count(struct tctx *t, const struct x86_insn *insn,
-                       unsigned size)
+/* RCX = CL masked as the count */
+static void load_cl(struct tctx *t, unsigned size)
 {
-    unsigned c;
-    if (const_count(insn, size, &c)) {
-        emit_mov_ri(&t->e, 4, HR_RCX, c);
-        return;
-    }
     gen_load_reg(t, HR_RCX, gen_gpr_off(R_CX), 1);
     emit_alu_ri(&t->e, EA_AND, 4, HR_RCX, (int32_t)count_mask(size));
 }
@@ -240,10 +234,12 @@ static void of_from_bits(struct tctx *t, int a, unsigned bit, int b,
         emit_alu_rr(e, EA_XOR, 4, HR_RAX, HR_RSI);
     } else {
         emit_shift_ri(e, ES_SHR, 8, HR_RAX, (uint8_t)bit);
-        emit_mov_rr(e, 8, HR_RSI, b);
-        if (bit2)
+        if (bit2) {
+            emit_mov_rr(e, 8, HR_RSI, b);
             emit_shift_ri(e, ES_SHR, 8, HR_RSI, (uint8_t)bit2);
-        emit_alu_rr(e, EA_XOR, 4, HR_RAX, HR_RSI);
+            b = HR_RSI;
+        }
+        emit_alu_rr(e, EA_XOR, 4, HR_RAX, b);
     }
     emit_alu_ri(e, EA_AND, 4, HR_RAX, 1);
     emit_shift_ri(e, ES_SHL, 4, HR_RAX, 11);   /* FL_OF */
@@ -275,7 +271,8 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
     if (insn->has_mem)
         gen_ea(t, insn);
     rm_load(t, insn, size, HR_R12);
-    load_count(t, insn, size);
+    if (var)
+        load_cl(t, size);
     if (id == I_SAR && size < 8)
         emit_movsx_rr(e, 8, size, HR_R14, HR_R12);
     else
@@ -331,7 +328,7 @@ static void gen_rotate(struct tctx *t, const struct jit_ir *ir)
     rm_load(t, insn, size, HR_R14);
     enum emit_shift op = rol ? ES_ROL : ES_ROR;
     if (var) {
-        load_count(t, insn, size);
+        load_cl(t, size);
         emit_shift_rcl(e, op, size, HR_R14);
     } else if (c % bits) {
         emit_shift_ri(e, op, size, HR_R14, (uint8_t)(c % bits));
@@ -370,11 +367,12 @@ static void gen_shift_double(struct tctx *t, const struct jit_ir *ir)
         return;
     }
     gen_load_reg(t, HR_R13, gen_reg_off(insn, insn->reg, size), size);
-    load_count(t, insn, size);
-    if (var)
+    if (var) {
+        load_cl(t, size);
         emit_shxd_rcl(e, left, size, HR_R14, HR_R13);
-    else
+    } else {
         emit_shxd_ri(e, left, size, HR_R14, HR_R13, (uint8_t)c);
+    }
     if (ir->keep_cc) {
         cf_bit(t, HR_RDX);
         if (left)
