@@ -35,8 +35,8 @@ enum jit_kind {
     /* jit/jit_gen_bits.c */
     K_SHIFTV, K_ROT, K_BT, K_BSCAN, K_POPCNT, K_XREG,
     /* jit/jit_gen_arith.c, jit/jit_gen_string.c */
-    K_XCHG, K_XADD, K_CMPXCHG, K_MULDIV, K_FLAGOP, K_PUSHF, K_LEAVE,
-    K_STRING, K_REPSTR,
+    K_XCHG, K_XADD, K_CMPXCHG, K_CMPXCHG8B, K_MULDIV, K_FLAGOP, K_PUSHF,
+    K_LEAVE, K_STRING, K_REPSTR,
     K_SSE,   /* jit/jit_gen_sse.c */
 };
 

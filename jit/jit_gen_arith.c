@@ -1,6 +1,6 @@
-/* Native code for exchange and compare (XCHG, XADD, CMPXCHG, their LOCK
- * forms included: every vCPU runs on one host thread, so a plain
- * read-modify-write is atomic to the guest), the one-operand MUL, IMUL,
+/* Native code for exchange and compare (XCHG, XADD, CMPXCHG, CMPXCHG8B,
+ * their LOCK forms included: every vCPU runs on one host thread, so a
+ * plain read-modify-write is atomic to the guest), the one-operand MUL, IMUL,
  * DIV and IDIV, the flag instructions (CLC STC CMC CLD STD LAHF SAHF
  * PUSHF), LEAVE and PAUSE. Each does what its interpreter handler does
  * (cpu/interp_alu.c, interp_bits.c, interp_mov.c, interp_stack.c,
@@ -93,6 +93,8 @@ int gen_arith_kind(const struct tctx *t, const struct jit_ir *ir)
         return K_XADD;
     case I_CMPXCHG:
         return K_CMPXCHG;
+    case I_CMPXCHG8B:   /* CMPXCHG16B (REX.W) stays the interpreter's */
+        return insn->rex & 8 ? K_FALLBACK : K_CMPXCHG8B;
     case I_MUL: case I_DIV: case I_IDIV:
         return K_MULDIV;
     case I_IMUL:
@@ -123,6 +125,9 @@ bool gen_arith_facts(struct jit_ir *ir)
         ir->writes_cc = true;
         ir->may_exit = insn->has_mem;
         return true;
+    case K_CMPXCHG8B:   /* merges ZF */
+        ir->reads_cc = false;
+        return true;
     case K_MULDIV:   /* merges (see gen_arith_merges); DIV may raise #DE */
         ir->reads_cc = false;
         ir->may_exit = insn->has_mem || id == I_DIV || id == I_IDIV;
@@ -144,7 +149,7 @@ bool gen_arith_facts(struct jit_ir *ir)
 bool gen_arith_merges(const struct jit_ir *ir)
 {
     unsigned id = ir->insn.op ? ir->insn.op->id : 0;
-    return ir->kind == K_MULDIV ||
+    return ir->kind == K_MULDIV || ir->kind == K_CMPXCHG8B ||
            (ir->kind == K_FLAGOP &&
             (id == I_CLC || id == I_STC || id == I_CMC || id == I_SAHF));
 }
@@ -235,6 +240,51 @@ static void gen_cmpxchg(struct tctx *t, const struct jit_ir *ir)
     t->fl = (struct flag_state){ .op = ir->keep_cc ? CC_OP_SUB : -1,
                                  .size = size,
                                  .host = ir->keep_cc && !insn->has_mem };
+}
+
+static void arith_set_zf(struct jit_vcpu *v, uint32_t zf)
+{
+    cc_update(&v->cpu.cc, FL_ZF, zf ? FL_ZF : 0);
+}
+
+/* host register h = the 64-bit value of guest registers hi:lo (32 each) */
+static void gen_pair(struct tctx *t, int h, unsigned hi, unsigned lo)
+{
+    gen_load_reg(t, h, gen_gpr_off(hi), 4);
+    emit_shift_ri(&t->e, ES_SHL, 8, h, 32);
+    gen_load_reg(t, HR_RCX, gen_gpr_off(lo), 4);
+    emit_alu_rr(&t->e, EA_OR, 8, h, HR_RCX);
+}
+
+/* CMPXCHG8B: EDX:EAX against the qword; equal: it becomes ECX:EBX, else
+ * EDX:EAX the qword (written back unchanged); ZF = equal */
+static void gen_cmpxchg8b(struct tctx *t, const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    struct emit *e = &t->e;
+    gen_ea(t, insn);
+    gen_mem_load(t, insn->mem_seg, 8);
+    emit_mov_rr(e, 8, HR_R12, HR_RAX);
+    gen_pair(t, HR_R13, R_DX, R_AX);
+    gen_pair(t, HR_R14, R_CX, R_BX);
+    emit_alu_rr(e, EA_CMP, 8, HR_R12, HR_R13);
+    emit_cmov(e, CC_NE, 8, HR_R14, HR_R12);
+    emit_setcc(e, CC_E, HR_R13);
+    emit_movzx_rr(e, 1, HR_R13, HR_R13);
+    gen_mem_store(t, insn->mem_seg, 8);
+    emit_test_rr(e, 4, HR_R13, HR_R13);
+    size_t eq = emit_jcc(e, CC_NE, NULL);
+    emit_mov_rr(e, 8, HR_RAX, HR_R12);
+    gen_store_reg(t, gen_gpr_off(R_AX), 4, HR_RAX);   /* zero-extends RAX */
+    emit_shift_ri(e, ES_SHR, 8, HR_R12, 32);
+    gen_store_reg(t, gen_gpr_off(R_DX), 4, HR_R12);
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + eq, emit_ptr(e));
+    if (ir->keep_cc) {
+        emit_mov_rr(e, 4, HR_RSI, HR_R13);
+        gen_call(t, (const void *)arith_set_zf);
+    }
+    t->fl = (struct flag_state){ .op = -1 };
 }
 
 /* --- multiply and divide: rDX:rAX (AX for bytes) --- */
@@ -390,6 +440,7 @@ bool gen_arith(struct tctx *t, const struct jit_ir *ir)
     case K_XCHG: gen_xchg(t, &ir->insn); return true;
     case K_XADD: gen_xadd(t, ir); return true;
     case K_CMPXCHG: gen_cmpxchg(t, ir); return true;
+    case K_CMPXCHG8B: gen_cmpxchg8b(t, ir); return true;
     case K_MULDIV: gen_muldiv(t, ir); return true;
     case K_FLAGOP: gen_flagop(t, ir); return true;
     case K_PUSHF: gen_pushf(t, ir); break;

@@ -103,7 +103,7 @@ static bool lock_ok(int kind)
 {
     switch (kind) {
     case K_ALU: case K_INCDEC: case K_NOT: case K_NEG: case K_XCHG:
-    case K_XADD: case K_CMPXCHG: case K_BT:
+    case K_XADD: case K_CMPXCHG: case K_CMPXCHG8B: case K_BT:
         return true;
     default:
         return false;

@@ -1,7 +1,8 @@
 /* The JIT's native exchange/compare, multiply/divide and flag
  * instructions against the interpreter (tests/unit/jit_diff.h): random
- * sequences of XCHG, XADD, CMPXCHG (with and without LOCK), MUL, IMUL,
- * DIV, IDIV, CLC/STC/CMC/CLD/STD, LAHF/SAHF, PUSHF, LEAVE and PAUSE in
+ * sequences of XCHG, XADD, CMPXCHG, CMPXCHG8B (with and without LOCK),
+ * MUL, IMUL, DIV, IDIV, CLC/STC/CMC/CLD/STD, LAHF/SAHF, PUSHF, LEAVE and
+ * PAUSE in
  * every operand size, register and memory forms, byte registers AH..BH,
  * mixed with flag producers and consumers (Jcc, SETcc, ADC, PUSHF), in
  * 64-bit and 32-bit mode; a DIV that raises #DE goes to a handler that
@@ -200,9 +201,24 @@ static void random_insn(struct emit *e, enum mode mode)
         emit_byte(e, 0xe5);
         emit_byte(e, 0xc9);
         break;
-    case 12:   /* PAUSE */
-        emit_byte(e, 0xf3);
-        emit_byte(e, 0x90);
+    case 12:
+        if (pick(2)) {   /* PAUSE */
+            emit_byte(e, 0xf3);
+            emit_byte(e, 0x90);
+            break;
+        }
+        if (pick(2)) {   /* EDX:EAX = the qword: the equal case */
+            modrm_insn(e, &(struct ops){ .mode = mode, .size = 4 }, false,
+                       false, 0x8b, 0, -1, d);
+            modrm_insn(e, &(struct ops){ .mode = mode, .size = 4 }, false,
+                       false, 0x8b, 2, -1, (uint8_t)(d + 4));
+        }
+        if (lock)
+            emit_byte(e, 0xf0);
+        emit_byte(e, 0x0f);   /* CMPXCHG8B [rsi + d] */
+        emit_byte(e, 0xc7);
+        emit_byte(e, 0x4e);
+        emit_byte(e, d);
         break;
     case 13: case 14:
         flag_consumer(e, mode);
