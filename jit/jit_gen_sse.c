@@ -397,8 +397,8 @@ static struct emit_mem src_operand(struct tctx *t, const struct sse_plan *p,
     return emit_m(HR_NONE, 0);
 }
 
-/* the flags of COMIS/PCMPxSTR now in the host RFLAGS: the EAGER record
- * (as cpu_set_rflags()), the masked flags left in RAX */
+/* the flags of COMIS/PTEST/PCMPxSTR now in the host RFLAGS: the EAGER
+ * record, as cpu_set_rflags() leaves it */
 static void record_host_flags(struct tctx *t)
 {
     struct emit *e = &t->e;
@@ -635,21 +635,15 @@ void gen_sse(struct tctx *t, const struct jit_ir *ir)
         for (int i = 0; i < slow.nsites && !e->overflow; i++)
             emit_patch_rel32(e->buf + slow.sites[i], emit_ptr(e));
         gen_fallback(t, ir);
-        if (flags && ir->keep_cc)
-            emit_load(e, 8, HR_RAX, emit_m(HR_RBX, CC_OFF(flags)));
         if (!e->overflow)
             emit_patch_rel32(e->buf + done, emit_ptr(e));
     }
-    if (flags && ir->keep_cc) {
-        /* both paths: the record's flags in the host's for a consumer */
-        emit_push(e, HR_RAX);
-        emit_popfq(e);
-        t->fl = (struct flag_state){ .op = CC_OP_EAGER, .size = 8,
-                                     .host = true };
-    } else if (flags) {
+    if (flags && ir->keep_cc)   /* EAGER on both paths */
+        t->fl = (struct flag_state){ .op = CC_OP_EAGER,
+                                     .in_flags = FL_ARITH };
+    else if (flags)
         t->fl = (struct flag_state){ .op = -1 };
-    } else {
-        /* the record is as before; the host flags are gone */
-        t->fl = (struct flag_state){ .op = fl.op, .size = fl.size };
-    }
+    else   /* the record is as before; the host flags are gone */
+        t->fl = (struct flag_state){ .op = fl.op, .size = fl.size,
+                                     .in_flags = fl.in_flags };
 }
