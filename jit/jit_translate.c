@@ -50,6 +50,8 @@ static int native_kind(const struct tctx *t, const struct jit_ir *ir)
         return K_FALLBACK;
     switch (op->id) {
     case I_NOP:
+    case I_PREFETCH: case I_PREFETCHW:   /* SSE hints: the interpreter's */
+    case I_LFENCE: case I_MFENCE: case I_SFENCE:   /* handlers do nothing */
         return K_NOP;
     case I_MOV:
         if (m_in(m0, OM_E, OM_G, OM_Z, OM_E) &&

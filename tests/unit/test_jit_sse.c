@@ -231,10 +231,28 @@ static void flag_user(struct prog *p)
     }
 }
 
+/* PREFETCHh/PREFETCHW (never fault, the unmapped page included) and the
+ * fences: no-ops */
+static void hint(struct prog *p)
+{
+    unsigned k = pick(5);
+    put(p, 0x0f);
+    if (k >= 3) {
+        put(p, 0xae);
+        put(p, (uint8_t)(0xe8 + 8 * k - 24));   /* LFENCE, MFENCE */
+        return;
+    }
+    put(p, k == 2 ? 0x0d : 0x18);
+    put(p, (uint8_t)(0x86 | (k == 2 ? 1 : pick(4)) << 3));
+    put32(p, mem_disp(p->mode));
+}
+
 static void random_sse_program(struct prog *p, unsigned n)
 {
     p->n = 0;
     for (unsigned i = 0; i < n; i++) {
+        if (pick(16) == 0)
+            hint(p);
         struct tmpl tp = pick_tmpl();
         sse_insn(p, &tp);
         bool flags = (tp.map == 1 && (tp.opc == 0x2e || tp.opc == 0x2f)) ||
