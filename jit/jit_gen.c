@@ -159,11 +159,41 @@ static enum emit_cc gen_cond(struct tctx *t, unsigned cond)
     default:
         break;
     }
+    /* unknown here: B, Z and BE of a SUB record (a compare in an
+     * earlier block) are tested in line, the rest by the helper */
+    size_t other = 0, done = 0;
+    bool sub_inline = f->op < 0 && (n == FL_CF || n == FL_ZF ||
+                                    n == (FL_CF | FL_ZF));
+    if (sub_inline) {
+        emit_alu_mi(e, EA_CMP, 4, emit_m(HR_RBX, CC_FIELD(op)), CC_OP_SUB);
+        other = emit_jcc(e, CC_NE, NULL);
+        emit_load(e, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(dst)));
+        emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(src)));
+        emit_setcc(e, (enum emit_cc)cond, HR_RAX);
+        done = emit_jmp(e, NULL);
+        if (!e->overflow)
+            emit_patch_rel32(e->buf + other, emit_ptr(e));
+    }
     emit_mov_ri(e, 4, HR_RSI, cond);
     gen_call(t, (const void *)jit_helper_cond);
-    emit_test_rr(e, 4, HR_RAX, HR_RAX);
+    if (sub_inline && !e->overflow)
+        emit_patch_rel32(e->buf + done, emit_ptr(e));
+    emit_test_rr(e, 1, HR_RAX, HR_RAX);
     f->host = false;
     return CC_NE;
+}
+
+/* CF of an ADD record (res < dst) or a SUB record (dst < src) into host
+ * register h (0 or 1); the values are zero-extended */
+static void gen_carry_of(struct emit *e, int op, int h)
+{
+    bool add = op == CC_OP_ADD;
+    emit_load(e, 8, HR_RAX, emit_m(HR_RBX, add ? CC_FIELD(res)
+                                               : CC_FIELD(dst)));
+    emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RBX, add ? CC_FIELD(dst)
+                                                         : CC_FIELD(src)));
+    emit_setcc(e, CC_B, HR_RAX);
+    emit_movzx_rr(e, 1, h, HR_RAX);
 }
 
 /* the carry flag of the current record into host register h (0 or 1) */
@@ -180,26 +210,31 @@ static void gen_carry(struct tctx *t, int h)
         emit_mov_ri(e, 4, h, 0);
         return;
     case CC_OP_ADD: case CC_OP_SUB:
-        /* ADD: res < dst;  SUB: dst < src (values are zero-extended) */
-        if (t->fl.op == CC_OP_ADD) {
-            emit_load(e, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(res)));
-            emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(dst)));
-        } else {
-            emit_load(e, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(dst)));
-            emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(src)));
-        }
-        emit_setcc(e, CC_B, HR_RAX);
-        emit_movzx_rr(e, 1, h, HR_RAX);
+        gen_carry_of(e, t->fl.op, h);
         return;
     case CC_OP_INC: case CC_OP_DEC:
         emit_load(e, 4, h, emit_m(HR_RBX, CC_FIELD(flags)));
         emit_alu_ri(e, EA_AND, 4, h, FL_CF);
         return;
     default:
-        gen_call(t, (const void *)jit_helper_cf);
-        emit_mov_rr(e, 8, h, HR_RAX);
-        return;
+        break;
     }
+    /* unknown here: a SUB or ADD record (from an earlier block) in line */
+    size_t other[2], done[2];
+    static const uint8_t ops[2] = { CC_OP_SUB, CC_OP_ADD };
+    for (int i = 0; i < 2; i++) {
+        emit_alu_mi(e, EA_CMP, 4, emit_m(HR_RBX, CC_FIELD(op)), ops[i]);
+        other[i] = emit_jcc(e, CC_NE, NULL);
+        gen_carry_of(e, ops[i], h);
+        done[i] = emit_jmp(e, NULL);
+        if (!e->overflow)
+            emit_patch_rel32(e->buf + other[i], emit_ptr(e));
+    }
+    gen_call(t, (const void *)jit_helper_cf);
+    emit_movzx_rr(e, 1, h, HR_RAX);
+    if (!e->overflow)
+        for (int i = 0; i < 2; i++)
+            emit_patch_rel32(e->buf + done[i], emit_ptr(e));
 }
 
 /* --- kinds --- */
