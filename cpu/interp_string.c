@@ -115,9 +115,10 @@ static uint64_t span_elems(const struct cpu *cpu, const struct str_ctx *c,
 
 /* The host address of `size` bytes at lin when the MMU's TLB holds the
  * page with the rights this access needs, in RAM that may be written
- * directly (not ROM, no cached code); NULL when cpu_read/cpu_write must
- * decide (a miss, MMIO, a fault, code to invalidate) */
-static uint8_t *tlb_host(const struct cpu *cpu, uint64_t lin, unsigned size,
+ * directly (not ROM, no cached code now: the TLB's code bit may have
+ * outlived the code); NULL when cpu_read/cpu_write must decide (a miss,
+ * MMIO, a fault, code to invalidate) */
+static uint8_t *tlb_host(struct cpu *cpu, uint64_t lin, unsigned size,
                          bool write)
 {
     const struct cpu_tlb_entry *t = &cpu->tlb[(lin >> 12) &
@@ -126,14 +127,18 @@ static uint8_t *tlb_host(const struct cpu *cpu, uint64_t lin, unsigned size,
         (lin & 0xfff) + size > 4096)
         return NULL;
     bool user = cpu->cpl == 3;
-    uint32_t want = user ? CPU_TLB_USER : 0, bad = 0;
+    uint32_t want = user ? CPU_TLB_USER : 0;
     if (write) {
         want |= CPU_TLB_DIRTY;
         if (user || (cpu->s.cr0 & CR0_WP))
             want |= CPU_TLB_WRITE;
-        bad = CPU_TLB_ROM | CPU_TLB_CODE;
+        if (t->perm & CPU_TLB_ROM)
+            return NULL;
+        if ((t->perm & CPU_TLB_CODE) && cpu->code_page &&
+            cpu->code_page(cpu, t->gpa))
+            return NULL;
     }
-    if ((t->perm & (want | bad)) != want)
+    if ((t->perm & want) != want)
         return NULL;
     return t->host + (lin & 0xfff);
 }
