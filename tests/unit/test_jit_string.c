@@ -6,10 +6,12 @@
  * 32-bit mode. Then targeted cases: REP STOS and REP MOVS running into an
  * unmapped page (the #PF leaves RCX/RSI/RDI at the faulting element), a
  * REP longer than one run of the interpreter's budget in both directions
- * with overlap, the 16-bit address wrap, and string stores over code
- * the JIT has translated. */
+ * with overlap, the 16-bit address wrap, string stores over code the
+ * JIT has translated, and an interrupt taken between two runs of a REP
+ * (RIP at the REP, RCX/RSI/RDI where the run ended). */
 #include "jit/emit_x86.h"
 #include "tests/unit/jit_diff.h"
+#include "vm/vcpu_link.h"
 
 #define HANDLER (CODE + 0xf000)   /* HLT (load_both fills with it) */
 
@@ -265,6 +267,84 @@ static void test_smc(void **state)
     assert_int_equal(vj.cpu->s.gpr[R_CX], 0);
 }
 
+/* --- an interrupt between the runs of a long REP --- */
+
+static struct vcpu_link *test_link;
+static int intr_count;
+
+static int fake_ack(void *ic)
+{
+    vcpu_link_set_intr(test_link, false);
+    intr_count++;
+    return 0x40;
+}
+
+/* MMIO whose first read raises the interrupt line */
+static uint64_t mmio_read(void *opaque, uint64_t off, unsigned size)
+{
+    if (!intr_count)
+        vcpu_link_set_intr(test_link, true);
+    return (off * 3) & 0xff;
+}
+
+static void mmio_write(void *opaque, uint64_t off, uint64_t v, unsigned size)
+{
+}
+
+static const struct io_ops mmio_ops = { .read = mmio_read,
+                                        .write = mmio_write };
+
+/*
+ * bits 32
+ *     mov esi, 0x900000       ; MMIO: element by element
+ *     mov edi, 0x280000
+ *     mov ecx, 10000
+ *     sti
+ *     nop
+ *     rep movsb               ; +17: interrupted where a run ends
+ *     hlt
+ * handler (+0x800): mov ebp, ecx ; mov edx, [esp] ; iretd
+ */
+static const uint8_t prog_rep_intr[] = {
+    0xbe, 0x00, 0x00, 0x90, 0x00, 0xbf, 0x00, 0x00, 0x28, 0x00, 0xb9, 0x10,
+    0x27, 0x00, 0x00, 0xfb, 0x90, 0xf3, 0xa4, 0xf4
+};
+
+static void test_interrupted_rep(void **state)
+{
+    static const uint8_t handler[] = { 0x89, 0xcd, 0x8b, 0x14, 0x24, 0xcf };
+    uint64_t gate = ((CODE + 0x800) & 0xffff) | (0x08ull << 16) |
+                    (0x8eull << 40) | ((uint64_t)(CODE + 0x800) >> 16) << 48;
+    load_with(M32, prog_rep_intr, sizeof(prog_rep_intr), NULL);
+    struct vm *vms[2] = { &vi, &vj };
+    struct mem_region *r[2];
+    for (int k = 0; k < 2; k++) {
+        struct vm *vm = vms[k];
+        memcpy(vm->ram + CODE + 0x800, handler, sizeof(handler));
+        put64(vm, IDT + 8 * 0x40, gate);
+        r[k] = mem_map_add_mmio(vm->m.mem, "test", 0x900000, 0x10000,
+                                &mmio_ops, vm, 0);
+        mmu_flush(vm->cpu, true);
+    }
+    for (int k = 0; k < 2; k++) {
+        test_link = vms[k]->cpu->link;
+        test_link->ic = vms[k];
+        test_link->intr_ack = fake_ack;
+        intr_count = 0;
+        vm_run(vms[k]);
+        assert_int_equal(intr_count, 1);
+        test_link->intr_ack = NULL;
+    }
+    compare("interrupted rep movsb");
+    /* taken where the first run ended, RIP at the REP */
+    assert_int_equal(vj.cpu->s.gpr[R_DX], CODE + 17);
+    assert_true(vj.cpu->s.gpr[R_BP] > 0 && vj.cpu->s.gpr[R_BP] < 10000);
+    assert_int_equal(vj.cpu->s.gpr[R_CX], 0);
+    assert_int_equal(vj.ram[0x280000 + 9999], (9999 * 3) & 0xff);
+    for (int k = 0; k < 2; k++)
+        mem_map_remove(vms[k]->m.mem, r[k]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_long_runs),
         cmocka_unit_test(test_wrap16),
         cmocka_unit_test(test_smc),
+        cmocka_unit_test(test_interrupted_rep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
