@@ -550,6 +550,42 @@ static void test_unmasked(void **state)
     }
 }
 
+/* LDMXCSR unmasks ZE in the middle of a block: the DIVSD after it raises
+ * #XM (the check is made at run time, not when translating) */
+/*
+ * bits 64
+ *     divsd xmm0, xmm1        ; masked: ZE set, result inf
+ *     ldmxcsr [rsi]           ; ZM clear
+ *     divsd xmm2, xmm1        ; #XM
+ *     hlt
+ */
+static void test_ldmxcsr_in_block(void **state)
+{
+    static struct prog p;
+    static const uint8_t code[] = { 0xf2, 0x0f, 0x5e, 0xc1, 0x0f, 0xae, 0x16,
+                                    0xf2, 0x0f, 0x5e, 0xd1, 0xf4 };
+    memcpy(p.b, code, sizeof(code));
+    p.n = sizeof(code);
+    p.mode = M64;
+    load_sse(&p, 0, 0);
+    struct vm *vms[2] = { &vi, &vj };
+    for (int k = 0; k < 2; k++) {
+        uint8_t *x = vms[k]->cpu->s.xsave;
+        uint64_t one = 0x3ff0000000000000ull, zero = 0;
+        uint32_t mx = 0x1f80, unmasked = 0x1f80 & ~0x200u;
+        memcpy(x + FX_XMM, &one, 8);
+        memcpy(x + FX_XMM + 16, &zero, 8);
+        memcpy(x + FX_XMM + 32, &one, 8);
+        memcpy(x + FX_MXCSR, &mx, 4);
+        memcpy(vms[k]->ram + DATA, &unmasked, 4);
+    }
+    run_both("ldmxcsr in the block");
+    assert_int_equal(vj.cpu->s.rip, HANDLER + 1);
+    uint64_t sp = vj.cpu->s.gpr[R_SP], rip;
+    memcpy(&rip, vj.ram + sp, 8);
+    assert_int_equal(rip, CODE + 7);   /* the second DIVSD */
+}
+
 /* --- the encoder against Capstone --- */
 
 static void expect(void (*gen)(struct emit *e), const char *text)
@@ -622,6 +658,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hot_loop_native, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmasked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_comi_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ldmxcsr_in_block, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_random64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random32, setup, teardown),
     };
