@@ -19,7 +19,6 @@
  * interpreter's handler; smaller operands go through the usual load and
  * store helpers. */
 #include <stddef.h>
-#include "cpu/alu.h"
 #include "cpu/fpu_internal.h"
 #include "jit/emit_x86_sse.h"
 #include "jit/jit_gen.h"
