@@ -56,7 +56,7 @@ enum {
 
 enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT, MODE_LONG_COMPAT, MODE_LONG64 };
 
-#define CPU_TLB_SIZE 256
+#define CPU_TLB_SIZE 1024
 
 struct cpu_tlb_entry {
     uint64_t tag;         /* linear page | valid bit; see cpu/mmu.c */

@@ -62,7 +62,7 @@ struct jit_block {
 
 /* the jump cache: RIP -> block, for the targets of indirect jumps and
  * returns, which generated code looks up itself (jit/jit_gen_jump.c) */
-#define JIT_JC_SIZE 1024
+#define JIT_JC_SIZE 4096
 struct jit_jc_entry {
     uint64_t rip;
     struct jit_block *b;
