@@ -73,7 +73,7 @@ struct jit_vcpu {
     int32_t budget;           /* block entries left; kick sets 0 */
     uint8_t exit_now;         /* leave the block after this instruction */
     struct jit_exit *last_exit;
-    struct jit_block *current; /* the block running (set at its entry) */
+    struct jit_block *current; /* the block of the last helper call */
     unsigned chain_generation; /* of the cache when last_exit was set */
     unsigned map_slot;        /* which machine's memory (jit_mode_key) */
     uint64_t icount_reported;

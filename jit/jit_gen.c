@@ -102,6 +102,24 @@ void store_opnd(struct tctx *t, const struct x86_insn *insn, int i,
     }
 }
 
+/* host register h into operand 0 when a 4-byte value in h is already
+ * zero-extended (it came from a 32-bit load or operation): a register
+ * destination takes all 8 bytes at once */
+static void store_result(struct tctx *t, const struct x86_insn *insn,
+                         unsigned size, int h)
+{
+    const struct x86_operand *o = &insn->op->opnd[0];
+    bool reg = o->method == OM_G || o->method == OM_Z ||
+               o->method == OM_REG || (is_rm(o->method) && insn->mod == 3);
+    if (size != 4 || !reg) {
+        store_opnd(t, insn, 0, size, h);
+        return;
+    }
+    unsigned r = o->method == OM_REG ? o->reg
+                 : o->method == OM_G ? insn->reg : insn->rm;
+    emit_store(&t->e, 8, emit_m(HR_RBX, gen_gpr_off(r)), h);
+}
+
 static bool writes_memory(const struct x86_insn *insn)
 {
     return insn->has_mem && is_rm(insn->op->opnd[0].method);
@@ -245,7 +263,35 @@ static void gen_mov(struct tctx *t, const struct x86_insn *insn)
     if (insn->has_mem)
         gen_ea(t, insn);
     load_opnd(t, insn, 1, size, HR_R12);
-    store_opnd(t, insn, 0, size, HR_R12);
+    store_result(t, insn, size, HR_R12);
+}
+
+/* R14 op= operand 1, taken straight from the guest register or the
+ * immediate when it is one */
+static void gen_alu_source(struct tctx *t, const struct x86_insn *insn,
+                           enum emit_alu op, unsigned size)
+{
+    const struct x86_operand *o = &insn->op->opnd[1];
+    struct emit *e = &t->e;
+    switch (o->method) {
+    case OM_G:
+        emit_alu_rm(e, op, size, HR_R14,
+                    emit_m(HR_RBX, gen_reg_off(insn, insn->reg, size)));
+        return;
+    case OM_I: case OM_IS:
+        emit_alu_ri(e, op, size, HR_R14,
+                    (int32_t)((uint64_t)insn->imm & mask_of(size)));
+        return;
+    default:
+        if (is_rm(o->method) && insn->mod == 3) {
+            emit_alu_rm(e, op, size, HR_R14,
+                        emit_m(HR_RBX, gen_reg_off(insn, insn->rm, size)));
+            return;
+        }
+        load_opnd(t, insn, 1, size, HR_R13);
+        emit_alu_rr(e, op, size, HR_R14, HR_R13);
+        return;
+    }
 }
 
 static void gen_alu(struct tctx *t, const struct jit_ir *ir)
@@ -261,18 +307,24 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
     bool carry = id == I_ADC || id == I_SBB;
     if (carry)
         gen_carry(t, HR_RBP);   /* 0 or 1 */
+    bool arith = id == I_ADD || id == I_SUB || id == I_CMP || carry;
     if (insn->has_mem)
         gen_ea(t, insn);
-    load_opnd(t, insn, 0, size, HR_R12);
-    load_opnd(t, insn, 1, size, HR_R13);
-    /* CMP and TEST compute their result too: it goes into the record */
-    emit_mov_rr(e, 8, HR_R14, HR_R12);
-    if (carry) {
-        emit_mov_rr(e, 4, HR_RAX, HR_RBP);
-        emit_neg(e, 4, HR_RAX);   /* host CF = carry in */
+    if (!carry && !(arith && ir->keep_cc)) {
+        /* the record needs the result only: operate on R14 in place */
+        load_opnd(t, insn, 0, size, HR_R14);
+        gen_alu_source(t, insn, (enum emit_alu)ops[id], size);
+    } else {
+        load_opnd(t, insn, 0, size, HR_R12);
+        load_opnd(t, insn, 1, size, HR_R13);
+        /* CMP and TEST compute their result too: it goes into the record */
+        emit_mov_rr(e, 8, HR_R14, HR_R12);
+        if (carry) {
+            emit_mov_rr(e, 4, HR_RAX, HR_RBP);
+            emit_neg(e, 4, HR_RAX);   /* host CF = carry in */
+        }
+        emit_alu_rr(e, (enum emit_alu)ops[id], size, HR_R14, HR_R13);
     }
-    emit_alu_rr(e, (enum emit_alu)ops[id], size, HR_R14, HR_R13);
-    bool arith = id == I_ADD || id == I_SUB || id == I_CMP || carry;
     uint32_t op = id == I_ADD || id == I_ADC ? CC_OP_ADD
                   : arith                    ? CC_OP_SUB
                                              : CC_OP_LOGIC;
@@ -292,7 +344,7 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
     t->fl = (struct flag_state){ .op = ir->keep_cc && !carry ? (int)op : -1,
                                  .size = size, .host = true };
     if (id != I_CMP && id != I_TEST)
-        store_opnd(t, insn, 0, size, HR_R14);
+        store_result(t, insn, size, HR_R14);
     if (!ir->keep_cc)
         t->fl.host = false;   /* nothing may read them: keep it simple */
 }
@@ -323,7 +375,7 @@ static void gen_incdec(struct tctx *t, const struct jit_ir *ir)
     }
     t->fl = (struct flag_state){ .op = ir->keep_cc ? (int)op : -1,
                                  .size = size, .host = ir->keep_cc };
-    store_opnd(t, insn, 0, size, HR_R14);
+    store_result(t, insn, size, HR_R14);
 }
 
 static void gen_not(struct tctx *t, const struct x86_insn *insn)
@@ -333,7 +385,7 @@ static void gen_not(struct tctx *t, const struct x86_insn *insn)
         gen_ea(t, insn);
     load_opnd(t, insn, 0, size, HR_R14);
     emit_not(&t->e, size, HR_R14);   /* NOT leaves the flags alone */
-    store_opnd(t, insn, 0, size, HR_R14);
+    store_result(t, insn, size, HR_R14);
 }
 
 /* NEG: the flags of 0 - a */
@@ -355,7 +407,7 @@ static void gen_neg(struct tctx *t, const struct jit_ir *ir)
     }
     t->fl = (struct flag_state){ .op = ir->keep_cc ? CC_OP_SUB : -1,
                                  .size = size, .host = ir->keep_cc };
-    store_opnd(t, insn, 0, size, HR_R14);
+    store_result(t, insn, size, HR_R14);
 }
 
 /* IMUL Gv,Ev[,imm]: the low half; CF = OF = signed overflow merged into

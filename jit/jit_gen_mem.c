@@ -74,6 +74,10 @@ void gen_ea(struct tctx *t, const struct x86_insn *insn)
 
 void gen_call(struct tctx *t, const void *fn)
 {
+    /* a helper may fault: the run loop then counts the block's
+     * instructions that ran (jit_vcpu.current) */
+    emit_mov_ri(&t->e, 8, HR_RAX, (uint64_t)(uintptr_t)t->b);
+    emit_store(&t->e, 8, emit_m(HR_RBX, VCPU_FIELD(current)), HR_RAX);
     emit_mov_rr(&t->e, 8, HR_RDI, HR_RBX);
     emit_call_abs(&t->e, fn);
 }

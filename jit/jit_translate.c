@@ -237,9 +237,6 @@ static void emit_block(struct tctx *t)
     emit_alu_mi(e, EA_SUB, 4,
                 emit_m(HR_RBX, offsetof(struct jit_vcpu, budget)), 1);
     gen_exit_if(t, CC_S, false, t->b->rip, 0);
-    emit_mov_ri(e, 8, HR_RAX, (uint64_t)(uintptr_t)t->b);
-    emit_store(e, 8, emit_m(HR_RBX, offsetof(struct jit_vcpu, current)),
-               HR_RAX);
     t->fl = (struct flag_state){ .op = -1 };
     for (int i = 0; i < t->n; i++) {
         t->cur = &t->ir[i];
