@@ -1,4 +1,4 @@
-/* Native code for exchange and compare (XCHG, XADD, CMPXCHG, CMPXCHG8B,
+/* Native code for exchange and compare (XCHG, XADD, CMPXCHG, CMPXCHG8B/16B,
  * their LOCK forms included: every vCPU runs on one host thread, so a
  * plain read-modify-write is atomic to the guest), the one-operand MUL, IMUL,
  * DIV and IDIV, the flag instructions (CLC STC CMC CLD STD LAHF SAHF
@@ -93,8 +93,12 @@ int gen_arith_kind(const struct tctx *t, const struct jit_ir *ir)
         return K_XADD;
     case I_CMPXCHG:
         return K_CMPXCHG;
-    case I_CMPXCHG8B:   /* CMPXCHG16B (REX.W) stays the interpreter's */
-        return insn->rex & 8 ? K_FALLBACK : K_CMPXCHG8B;
+    case I_CMPXCHG8B: {   /* CMPXCHG16B (REX.W) only with CPUID.CX16 */
+        uint32_t r[4];
+        cpu_cpuid(t->cpu, 1, 0, r);
+        return !(insn->rex & 8) || (r[2] & (1u << 13)) ? K_CMPXCHG8B
+                                                       : K_FALLBACK;
+    }
     case I_MUL: case I_DIV: case I_IDIV:
         return K_MULDIV;
     case I_IMUL:
@@ -287,6 +291,87 @@ static void gen_cmpxchg8b(struct tctx *t, const struct jit_ir *ir)
     t->fl = (struct flag_state){ .op = -1 };
 }
 
+/* CMPXCHG16B of a misaligned operand: the interpreter's checks, in its
+ * order (the segment's, then #GP(0)) */
+static void arith_misaligned16(struct jit_vcpu *v, uint64_t ea, uint32_t seg,
+                               uint64_t rip)
+{
+    struct cpu *cpu = &v->cpu;
+    cpu->insn_rip = rip;
+    cpu->insn_rsp = cpu->s.gpr[R_SP];
+    cpu_seg_to_lin(cpu, (int)seg, ea, 16, ACC_WRITE);
+    cpu_raise(cpu, EXC_GP, 0);
+}
+
+/* R15 += delta at the address size */
+static void gen_ea_add(struct tctx *t, const struct x86_insn *insn,
+                       int32_t delta)
+{
+    emit_lea(&t->e, 8, HR_R15, emit_m(HR_R15, delta));
+    if (insn->addrsize == 4)
+        emit_mov_rr(&t->e, 4, HR_R15, HR_R15);
+}
+
+/* CMPXCHG16B (64-bit mode): a 16-byte aligned operand (else #GP), RDX:RAX
+ * against it; both halves written (lo first), RDX:RAX the old value when
+ * unequal; ZF = equal */
+static void gen_cmpxchg16b(struct tctx *t, const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    struct emit *e = &t->e;
+    int seg = insn->mem_seg;
+    gen_ea(t, insn);
+    emit_mov_rr(e, 8, HR_RAX, HR_R15);
+    if (seg == S_FS || seg == S_GS)
+        emit_alu_rm(e, EA_ADD, 8, HR_RAX,
+                    emit_m(HR_RBX, SEG_FIELD(seg, base)));
+    emit_test_ri(e, 4, HR_RAX, 15);
+    size_t misaligned = emit_jcc(e, CC_NE, NULL);
+    gen_mem_load(t, seg, 8);
+    emit_mov_rr(e, 8, HR_R12, HR_RAX);
+    gen_ea_add(t, insn, 8);
+    gen_mem_load(t, seg, 8);
+    emit_mov_rr(e, 8, HR_R13, HR_RAX);
+    /* ZF = equal; R14:R13 = what to write (the old value when unequal) */
+    gen_load_reg(t, HR_RAX, gen_gpr_off(R_AX), 8);
+    gen_load_reg(t, HR_RDX, gen_gpr_off(R_DX), 8);
+    emit_alu_rr(e, EA_XOR, 8, HR_RAX, HR_R12);
+    emit_alu_rr(e, EA_XOR, 8, HR_RDX, HR_R13);
+    emit_mov_rr(e, 8, HR_R14, HR_R12);
+    gen_load_reg(t, HR_RSI, gen_gpr_off(R_BX), 8);
+    gen_load_reg(t, HR_RDI, gen_gpr_off(R_CX), 8);
+    emit_alu_rr(e, EA_OR, 8, HR_RAX, HR_RDX);
+    emit_cmov(e, CC_E, 8, HR_R14, HR_RSI);
+    emit_cmov(e, CC_E, 8, HR_R13, HR_RDI);
+    emit_setcc(e, CC_E, HR_R12);
+    emit_movzx_rr(e, 1, HR_R12, HR_R12);
+    gen_ea_add(t, insn, -8);
+    gen_mem_store(t, seg, 8);
+    gen_ea_add(t, insn, 8);
+    emit_xchg_rr(e, 8, HR_R14, HR_R13);   /* R13 = low half */
+    gen_mem_store(t, seg, 8);
+    emit_test_rr(e, 4, HR_R12, HR_R12);
+    size_t eq = emit_jcc(e, CC_NE, NULL);
+    gen_store_reg(t, gen_gpr_off(R_AX), 8, HR_R13);
+    gen_store_reg(t, gen_gpr_off(R_DX), 8, HR_R14);
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + eq, emit_ptr(e));
+    if (ir->keep_cc) {
+        emit_mov_rr(e, 4, HR_RSI, HR_R12);
+        gen_call(t, (const void *)arith_set_zf);
+    }
+    size_t done = emit_jmp(e, NULL);
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + misaligned, emit_ptr(e));
+    emit_mov_rr(e, 8, HR_RSI, HR_R15);
+    emit_mov_ri(e, 4, HR_RDX, (uint32_t)seg);
+    emit_mov_ri(e, 8, HR_RCX, t->cur->rip);
+    gen_call(t, (const void *)arith_misaligned16);
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + done, emit_ptr(e));
+    t->fl = (struct flag_state){ .op = -1 };
+}
+
 /* --- multiply and divide: rDX:rAX (AX for bytes) --- */
 
 /* the accumulator pair from host RAX (and RDX) */
@@ -440,7 +525,12 @@ bool gen_arith(struct tctx *t, const struct jit_ir *ir)
     case K_XCHG: gen_xchg(t, &ir->insn); return true;
     case K_XADD: gen_xadd(t, ir); return true;
     case K_CMPXCHG: gen_cmpxchg(t, ir); return true;
-    case K_CMPXCHG8B: gen_cmpxchg8b(t, ir); return true;
+    case K_CMPXCHG8B:
+        if (ir->insn.rex & 8)
+            gen_cmpxchg16b(t, ir);
+        else
+            gen_cmpxchg8b(t, ir);
+        return true;
     case K_MULDIV: gen_muldiv(t, ir); return true;
     case K_FLAGOP: gen_flagop(t, ir); return true;
     case K_PUSHF: gen_pushf(t, ir); break;

@@ -1,6 +1,6 @@
 /* The JIT's native exchange/compare, multiply/divide and flag
  * instructions against the interpreter (tests/unit/jit_diff.h): random
- * sequences of XCHG, XADD, CMPXCHG, CMPXCHG8B (with and without LOCK),
+ * sequences of XCHG, XADD, CMPXCHG, CMPXCHG8B/16B (with and without LOCK),
  * MUL, IMUL, DIV, IDIV, CLC/STC/CMC/CLD/STD, LAHF/SAHF, PUSHF, LEAVE and
  * PAUSE in
  * every operand size, register and memory forms, byte registers AH..BH,
@@ -207,15 +207,20 @@ static void random_insn(struct emit *e, enum mode mode)
             emit_byte(e, 0x90);
             break;
         }
-        if (pick(2)) {   /* EDX:EAX = the qword: the equal case */
-            modrm_insn(e, &(struct ops){ .mode = mode, .size = 4 }, false,
-                       false, 0x8b, 0, -1, d);
-            modrm_insn(e, &(struct ops){ .mode = mode, .size = 4 }, false,
-                       false, 0x8b, 2, -1, (uint8_t)(d + 4));
+        bool x16 = mode == M64 && pick(2);   /* CMPXCHG16B */
+        struct ops q = { .mode = mode, .size = x16 ? 8 : 4 };
+        if (x16 && pick(4))
+            d &= 0xf0;   /* aligned; else #GP */
+        if (pick(2)) {   /* rDX:rAX = the operand: the equal case */
+            modrm_insn(e, &q, false, false, 0x8b, 0, -1, d);
+            modrm_insn(e, &q, false, false, 0x8b, 2, -1,
+                       (uint8_t)(d + q.size));
         }
         if (lock)
             emit_byte(e, 0xf0);
-        emit_byte(e, 0x0f);   /* CMPXCHG8B [rsi + d] */
+        if (x16)
+            emit_byte(e, 0x48);
+        emit_byte(e, 0x0f);   /* CMPXCHG8B/16B [rsi + d] */
         emit_byte(e, 0xc7);
         emit_byte(e, 0x4e);
         emit_byte(e, d);
