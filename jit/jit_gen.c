@@ -117,7 +117,7 @@ static void store_result(struct tctx *t, const struct x86_insn *insn,
     }
     unsigned r = o->method == OM_REG ? o->reg
                  : o->method == OM_G ? insn->reg : insn->rm;
-    emit_store(&t->e, 8, emit_m(HR_RBX, gen_gpr_off(r)), h);
+    gen_store_reg(t, gen_gpr_off(r), 8, h);
 }
 
 static bool writes_memory(const struct x86_insn *insn)
@@ -273,24 +273,23 @@ static void gen_alu_source(struct tctx *t, const struct x86_insn *insn,
 {
     const struct x86_operand *o = &insn->op->opnd[1];
     struct emit *e = &t->e;
-    switch (o->method) {
-    case OM_G:
-        emit_alu_rm(e, op, size, HR_R14,
-                    emit_m(HR_RBX, gen_reg_off(insn, insn->reg, size)));
-        return;
-    case OM_I: case OM_IS:
+    if (o->method == OM_I || o->method == OM_IS) {
         emit_alu_ri(e, op, size, HR_R14,
                     (int32_t)((uint64_t)insn->imm & mask_of(size)));
         return;
-    default:
-        if (is_rm(o->method) && insn->mod == 3) {
-            emit_alu_rm(e, op, size, HR_R14,
-                        emit_m(HR_RBX, gen_reg_off(insn, insn->rm, size)));
-            return;
-        }
+    }
+    bool reg = o->method == OM_G || (is_rm(o->method) && insn->mod == 3);
+    int32_t off = reg ? gen_reg_off(insn, o->method == OM_G ? insn->reg
+                                                            : insn->rm, size)
+                      : 0;
+    int cached = reg ? rc_host_of(t, off) : -1;
+    if (cached >= 0) {
+        emit_alu_rr(e, op, size, HR_R14, cached);
+    } else if (reg && !t->rc_on) {
+        emit_alu_rm(e, op, size, HR_R14, emit_m(HR_RBX, off));
+    } else {
         load_opnd(t, insn, 1, size, HR_R13);
         emit_alu_rr(e, op, size, HR_R14, HR_R13);
-        return;
     }
 }
 
@@ -473,11 +472,7 @@ static void gen_cmov(struct tctx *t, const struct x86_insn *insn)
     enum emit_cc cc = gen_cond(t, insn->opcode & 15);
     emit_cmov(&t->e, cc, 8, HR_R12, HR_R13);
     /* a 32-bit CMOV zero-extends even when the condition is false */
-    emit_store(&t->e, size == 8 ? 8 : size, emit_m(HR_RBX,
-               gen_gpr_off(insn->reg)), HR_R12);
-    if (size == 4)
-        emit_store_imm(&t->e, 4, emit_m(HR_RBX, gen_gpr_off(insn->reg) + 4),
-                       0);
+    gen_store_reg(t, gen_gpr_off(insn->reg), size, HR_R12);
 }
 
 /* --- control transfers --- */
@@ -574,7 +569,13 @@ static void gen_stack_addr(struct tctx *t, int32_t delta)
 /* RSP's low stack-size bits from host register h (the rest kept) */
 static void gen_set_sp(struct tctx *t, int h)
 {
-    emit_store(&t->e, t->stack_size, emit_m(HR_RBX, gen_gpr_off(R_SP)), h);
+    int32_t sp = gen_gpr_off(R_SP);
+    if (t->stack_size == 8) {
+        gen_store_reg(t, sp, 8, h);
+        return;
+    }
+    rc_forget(t, sp);   /* the upper bits of RSP are kept */
+    emit_store(&t->e, t->stack_size, emit_m(HR_RBX, sp), h);
 }
 
 void gen_push_r14(struct tctx *t, unsigned size)

@@ -67,6 +67,15 @@ struct flag_state {
     uint32_t in_flags;   /* FL_ bits the record keeps in cc.flags, any op */
 };
 
+/* guest registers cached in host registers (jit/jit_regcache.c) */
+#define RC_SLOTS 5
+struct regcache {
+    int8_t slot_of[16];       /* guest register -> slot, or -1 */
+    int8_t reg_of[RC_SLOTS];  /* slot -> guest register, or -1 */
+    uint8_t dirty;            /* slots memory does not have yet */
+    uint8_t next_victim;
+};
+
 /* a piece of code out of the hot path (jit/jit_gen_mem.c): the slow path
  * of a memory access, or an exit to the run loop */
 enum cold_kind { COLD_LOAD, COLD_STORE, COLD_EXIT, COLD_LEAVE };
@@ -78,6 +87,7 @@ struct cold_path {
     int nsites;
     size_t sites[8];      /* the jumps that lead here */
     size_t resume;        /* accesses: where the hot path goes on */
+    struct regcache rc;   /* the guest registers cached where it branches */
 };
 
 struct tctx {
@@ -96,7 +106,28 @@ struct tctx {
     const struct jit_ir *cur;
     struct cold_path cold[JIT_MAX_COLD];
     int ncold;
+    bool in_cold;        /* emitting the out-of-line code */
+    struct regcache rc;
+    bool rc_on;          /* this instruction may use the cache */
 };
+
+/* jit_regcache.c */
+void rc_begin(struct tctx *t);
+/* before instruction ir: the cache on, or written back and off */
+void rc_before(struct tctx *t, const struct jit_ir *ir);
+/* write every dirty register back and empty the cache */
+void rc_drop(struct tctx *t);
+/* emit the write-back of rc's dirty registers / the reload of all */
+void rc_spill(struct tctx *t, const struct regcache *rc);
+void rc_reload(struct tctx *t, const struct regcache *rc);
+/* the register access at guest-register offset off through the cache;
+ * false when the caller must use memory */
+bool rc_load(struct tctx *t, int host, int32_t off, unsigned size);
+bool rc_store(struct tctx *t, int32_t off, unsigned size, int host);
+/* the host register caching the guest register at off, or -1 */
+int rc_host_of(const struct tctx *t, int32_t off);
+/* memory is about to be written at guest-register offset off directly */
+void rc_forget(struct tctx *t, int32_t off);
 
 /* jit_gen_mem.c: guest registers live in cpu->s.gpr */
 int32_t gen_gpr_off(unsigned r);

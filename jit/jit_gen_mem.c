@@ -27,12 +27,15 @@ int32_t gen_reg_off(const struct x86_insn *insn, unsigned r, unsigned size)
 
 void gen_load_reg(struct tctx *t, int host, int32_t off, unsigned size)
 {
-    emit_load(&t->e, size, host, emit_m(HR_RBX, off));
+    if (!rc_load(t, host, off, size))
+        emit_load(&t->e, size, host, emit_m(HR_RBX, off));
 }
 
 /* a 32-bit write zero-extends to 64 bits; 8- and 16-bit writes merge */
 void gen_store_reg(struct tctx *t, int32_t off, unsigned size, int host)
 {
+    if (rc_store(t, off, size, host))
+        return;
     if (size == 4) {
         emit_mov_rr(&t->e, 4, host, host);
         size = 8;
@@ -78,8 +81,14 @@ void gen_call(struct tctx *t, const void *fn)
      * instructions that ran (jit_vcpu.current) */
     emit_mov_ri(&t->e, 8, HR_RAX, (uint64_t)(uintptr_t)t->b);
     emit_store(&t->e, 8, emit_m(HR_RBX, VCPU_FIELD(current)), HR_RAX);
+    /* the helper sees the guest registers in memory and clobbers the
+     * host registers that cache them (out of line: see emit_cold) */
+    if (!t->in_cold)
+        rc_spill(t, &t->rc);
     emit_mov_rr(&t->e, 8, HR_RDI, HR_RBX);
     emit_call_abs(&t->e, fn);
+    if (!t->in_cold)
+        rc_reload(t, &t->rc);
 }
 
 void gen_exit_to(struct tctx *t, uint64_t rip)
@@ -137,8 +146,13 @@ static void emit_cold(struct tctx *t, const struct cold_path *c)
     if (!e->overflow)
         for (int i = 0; i < c->nsites; i++)
             emit_patch_rel32(e->buf + c->sites[i], emit_ptr(e));
+    bool was_cold = t->in_cold;
+    t->in_cold = true;
+    rc_spill(t, &c->rc);
     emit_cold_body(t, c);
+    t->in_cold = was_cold;
     if (c->kind == COLD_LOAD || c->kind == COLD_STORE) {
+        rc_reload(t, &c->rc);
         size_t back = emit_jmp(e, NULL);
         if (!e->overflow)
             emit_patch_rel32(e->buf + back, e->buf + c->resume);
@@ -150,6 +164,7 @@ static void cold_defer(struct tctx *t, struct cold_path *c)
 {
     struct emit *e = &t->e;
     c->resume = e->pos;
+    c->rc = t->rc;
     if (t->ncold < JIT_MAX_COLD) {
         t->cold[t->ncold++] = *c;
         return;
@@ -280,7 +295,8 @@ static void gen_mem(struct tctx *t, int seg, unsigned size, bool write)
                            .seg_size = (uint32_t)seg | size << 8,
                            .rip = t->cur->rip };
     if (t->slow_mem) {
-        emit_cold_body(t, &c);   /* every access through the helper */
+        emit_cold_body(t, &c);   /* every access through the helper (the
+                                    cache is off: see rc_before) */
     } else {
         int lin = gen_lin(t, seg, size, write, &c);
         gen_tlb_probe(t, lin, size, write, &c);

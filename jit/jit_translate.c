@@ -238,13 +238,17 @@ static void emit_block(struct tctx *t)
                 emit_m(HR_RBX, offsetof(struct jit_vcpu, budget)), 1);
     gen_exit_if(t, CC_S, false, t->b->rip, 0);
     t->fl = (struct flag_state){ .op = -1 };
+    rc_begin(t);
     for (int i = 0; i < t->n; i++) {
         t->cur = &t->ir[i];
+        rc_before(t, t->cur);
         if (!gen_native(t, t->cur))
             gen_fallback(t, t->cur);
     }
-    if (!is_terminal(t->cur))
+    if (!is_terminal(t->cur)) {
+        rc_drop(t);
         gen_chain_exit(t, t->cur->next);
+    }
     gen_cold_paths(t);
 }
 

@@ -1,0 +1,171 @@
+/* Guest general registers cached in host registers within a block. A
+ * guest register read or written by the instructions whose generators
+ * are known to reach registers only through gen_load_reg/gen_store_reg
+ * (MOV, the ALU group, LEA, MOVZX/MOVSX, INC/DEC, NOT/NEG, IMUL, SETcc,
+ * CMOVcc, PUSH/POP, shifts and rotates by a constant) is kept in one of
+ * five host registers the rest of the generated code leaves alone; a
+ * write only marks it dirty. Memory (cpu->s.gpr) is brought up to date
+ * before anything else looks at it: before any other instruction (which
+ * then runs with the cache off), before each helper call (which
+ * clobbers the host registers: they are reloaded after it), in the slow
+ * paths and exits out of line (from the state recorded where they
+ * branch off), and before the block's exits. A fault therefore always
+ * finds the guest registers in memory as the instruction started.
+ *
+ * Translation-time rule: a slot is filled or dropped only where every
+ * path goes (never inside an instruction's internal branches), which
+ * the instructions above respect. */
+#include "jit/jit_gen.h"
+
+static const int slot_host[RC_SLOTS] = { HR_R8, HR_R9, HR_R10, HR_R11,
+                                         HR_RDI };
+
+static int reg_of_off(int32_t off)
+{
+    int32_t rel = off - gen_gpr_off(0);
+    return rel >= 0 && rel < 16 * 8 && rel % 8 == 0 ? rel / 8 : -1;
+}
+
+void rc_begin(struct tctx *t)
+{
+    struct regcache *rc = &t->rc;
+    for (int g = 0; g < 16; g++)
+        rc->slot_of[g] = -1;
+    for (int s = 0; s < RC_SLOTS; s++)
+        rc->reg_of[s] = -1;
+    rc->dirty = 0;
+    rc->next_victim = 0;
+    t->rc_on = false;
+}
+
+void rc_spill(struct tctx *t, const struct regcache *rc)
+{
+    for (int s = 0; s < RC_SLOTS; s++)
+        if (rc->dirty & (1u << s))
+            emit_store(&t->e, 8, emit_m(HR_RBX, gen_gpr_off(
+                                            (unsigned)rc->reg_of[s])),
+                       slot_host[s]);
+}
+
+void rc_reload(struct tctx *t, const struct regcache *rc)
+{
+    for (int s = 0; s < RC_SLOTS; s++)
+        if (rc->reg_of[s] >= 0)
+            emit_load(&t->e, 8, slot_host[s],
+                      emit_m(HR_RBX, gen_gpr_off((unsigned)rc->reg_of[s])));
+}
+
+void rc_drop(struct tctx *t)
+{
+    rc_spill(t, &t->rc);
+    rc_begin(t);
+}
+
+static bool cacheable(const struct tctx *t, const struct jit_ir *ir)
+{
+    switch (ir->kind) {
+    case K_NOP: case K_MOV: case K_ALU: case K_INCDEC: case K_LEA:
+    case K_MOVX: case K_NOT: case K_NEG: case K_SETCC: case K_CMOV:
+    case K_IMUL: case K_PUSH: case K_POP:
+        return true;
+    case K_SHIFT: case K_ROT:
+        return ir->insn.op->nopnd < 2 || ir->insn.op->opnd[1].method != OM_REG;
+    default:
+        return false;
+    }
+}
+
+void rc_before(struct tctx *t, const struct jit_ir *ir)
+{
+    if (t->slow_mem || !cacheable(t, ir)) {
+        rc_drop(t);   /* the instruction sees and changes memory only */
+        return;
+    }
+    t->rc_on = true;
+}
+
+/* forget guest register g (its value written back if dirty) */
+static void forget(struct tctx *t, int g)
+{
+    struct regcache *rc = &t->rc;
+    int s = g >= 0 ? rc->slot_of[g] : -1;
+    if (s < 0)
+        return;
+    if (rc->dirty & (1u << s))
+        emit_store(&t->e, 8, emit_m(HR_RBX, gen_gpr_off((unsigned)g)),
+                   slot_host[s]);
+    rc->dirty &= (uint8_t)~(1u << s);
+    rc->slot_of[g] = -1;
+    rc->reg_of[s] = -1;
+}
+
+/* a slot for guest register g, loaded from memory when `load` */
+static int slot_for(struct tctx *t, int g, bool load)
+{
+    struct regcache *rc = &t->rc;
+    if (rc->slot_of[g] >= 0)
+        return rc->slot_of[g];
+    int s = -1;
+    for (int i = 0; i < RC_SLOTS && s < 0; i++)
+        if (rc->reg_of[i] < 0)
+            s = i;
+    if (s < 0) {
+        s = rc->next_victim;
+        rc->next_victim = (uint8_t)((s + 1) % RC_SLOTS);
+        forget(t, rc->reg_of[s]);
+    }
+    rc->slot_of[g] = (int8_t)s;
+    rc->reg_of[s] = (int8_t)g;
+    if (load)
+        emit_load(&t->e, 8, slot_host[s],
+                  emit_m(HR_RBX, gen_gpr_off((unsigned)g)));
+    return s;
+}
+
+int rc_host_of(const struct tctx *t, int32_t off)
+{
+    int g = reg_of_off(off);
+    if (!t->rc_on || g < 0 || t->rc.slot_of[g] < 0)
+        return -1;
+    return slot_host[t->rc.slot_of[g]];
+}
+
+bool rc_load(struct tctx *t, int host, int32_t off, unsigned size)
+{
+    if (!t->rc_on)
+        return false;
+    int g = reg_of_off(off);
+    if (g < 0) {
+        forget(t, reg_of_off(off - 1));   /* AH..BH: memory is read */
+        return false;
+    }
+    int h = slot_host[slot_for(t, g, true)];
+    if (size >= 4)
+        emit_mov_rr(&t->e, size, host, h);
+    else
+        emit_movzx_rr(&t->e, size, host, h);
+    return true;
+}
+
+bool rc_store(struct tctx *t, int32_t off, unsigned size, int host)
+{
+    if (!t->rc_on)
+        return false;
+    int g = reg_of_off(off);
+    if (g < 0) {
+        forget(t, reg_of_off(off - 1));   /* AH..BH: memory is written */
+        return false;
+    }
+    int s = slot_for(t, g, size < 4);
+    /* 32-bit writes zero-extend; 8- and 16-bit writes merge */
+    emit_mov_rr(&t->e, size, slot_host[s], host);
+    t->rc.dirty |= (uint8_t)(1u << s);
+    return true;
+}
+
+void rc_forget(struct tctx *t, int32_t off)
+{
+    int g = reg_of_off(off);
+    if (t->rc_on && g >= 0)
+        forget(t, g);
+}
