@@ -304,8 +304,6 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
     struct emit *e = &t->e;
     unsigned id = insn->op->id, size = opnd_size(insn, 0);
     bool carry = id == I_ADC || id == I_SBB;
-    if (carry)
-        gen_carry(t, HR_RBP);   /* 0 or 1 */
     bool arith = id == I_ADD || id == I_SUB || id == I_CMP || carry;
     if (insn->has_mem)
         gen_ea(t, insn);
@@ -316,10 +314,12 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
     } else {
         load_opnd(t, insn, 0, size, HR_R12);
         load_opnd(t, insn, 1, size, HR_R13);
+        if (carry)
+            gen_carry(t, HR_RDX);   /* 0 or 1, kept to the record */
         /* CMP and TEST compute their result too: it goes into the record */
         emit_mov_rr(e, 8, HR_R14, HR_R12);
         if (carry) {
-            emit_mov_rr(e, 4, HR_RAX, HR_RBP);
+            emit_mov_rr(e, 4, HR_RAX, HR_RDX);
             emit_neg(e, 4, HR_RAX);   /* host CF = carry in */
         }
         emit_alu_rr(e, (enum emit_alu)ops[id], size, HR_R14, HR_R13);
@@ -331,7 +331,7 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
         store_record(t, op, size);
         if (carry) {
             /* ADC/SBB record as such only with a carry in (cpu/alu.h) */
-            emit_lea(e, 4, HR_RAX, emit_m(HR_RBP, (int32_t)op));
+            emit_lea(e, 4, HR_RAX, emit_m(HR_RDX, (int32_t)op));
             emit_store(e, 4, emit_m(HR_RBX, CC_FIELD(op)), HR_RAX);
         }
         if (arith) {

@@ -68,12 +68,13 @@ struct flag_state {
 };
 
 /* guest registers cached in host registers (jit/jit_regcache.c) */
-#define RC_SLOTS 5
+#define RC_SLOTS 6
 struct regcache {
     int8_t slot_of[16];       /* guest register -> slot, or -1 */
     int8_t reg_of[RC_SLOTS];  /* slot -> guest register, or -1 */
     uint8_t dirty;            /* slots memory does not have yet */
-    uint8_t next_victim;
+    uint16_t clock;
+    uint16_t used[RC_SLOTS];  /* clock of the last use: LRU eviction */
 };
 
 /* a piece of code out of the hot path (jit/jit_gen_mem.c): the slow path

@@ -3,8 +3,8 @@
  * are known to reach registers only through gen_load_reg/gen_store_reg
  * (MOV, the ALU group, LEA, MOVZX/MOVSX, INC/DEC, NOT/NEG, IMUL, SETcc,
  * CMOVcc, PUSH/POP, shifts and rotates by a constant) is kept in one of
- * five host registers the rest of the generated code leaves alone; a
- * write only marks it dirty. Memory (cpu->s.gpr) is brought up to date
+ * six host registers the rest of the generated code leaves alone (the
+ * least recently used one gives way); a write only marks it dirty. Memory (cpu->s.gpr) is brought up to date
  * before anything else looks at it: before any other instruction (which
  * then runs with the cache off), before each helper call (which
  * clobbers the host registers: they are reloaded after it), in the slow
@@ -18,7 +18,7 @@
 #include "jit/jit_gen.h"
 
 static const int slot_host[RC_SLOTS] = { HR_R8, HR_R9, HR_R10, HR_R11,
-                                         HR_RDI };
+                                         HR_RDI, HR_RBP };
 
 static int reg_of_off(int32_t off)
 {
@@ -34,7 +34,7 @@ void rc_begin(struct tctx *t)
     for (int s = 0; s < RC_SLOTS; s++)
         rc->reg_of[s] = -1;
     rc->dirty = 0;
-    rc->next_victim = 0;
+    rc->clock = 0;
     t->rc_on = false;
 }
 
@@ -103,17 +103,22 @@ static void forget(struct tctx *t, int g)
 static int slot_for(struct tctx *t, int g, bool load)
 {
     struct regcache *rc = &t->rc;
-    if (rc->slot_of[g] >= 0)
-        return rc->slot_of[g];
-    int s = -1;
+    int s = rc->slot_of[g];
+    if (s >= 0) {
+        rc->used[s] = ++rc->clock;
+        return s;
+    }
     for (int i = 0; i < RC_SLOTS && s < 0; i++)
         if (rc->reg_of[i] < 0)
             s = i;
     if (s < 0) {
-        s = rc->next_victim;
-        rc->next_victim = (uint8_t)((s + 1) % RC_SLOTS);
+        s = 0;
+        for (int i = 1; i < RC_SLOTS; i++)
+            if (rc->used[i] < rc->used[s])
+                s = i;
         forget(t, rc->reg_of[s]);
     }
+    rc->used[s] = ++rc->clock;
     rc->slot_of[g] = (int8_t)s;
     rc->reg_of[s] = (int8_t)g;
     if (load)
