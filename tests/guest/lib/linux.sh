@@ -13,9 +13,10 @@ linux_start() {
     initrd="$CACHE/initrd-$arch.cpio.gz"
     [ -f "$kernel" ] && [ -f "$initrd" ] ||
         skip "the $arch guest is not in $CACHE (scripts/fetch-guests.sh $arch)"
-    IN="$GUEST_BUILD/linux-$arch-$$.in"
-    CONSOLE="$GUEST_BUILD/linux-$arch-$$.console"
-    LOGERR="$GUEST_BUILD/linux-$arch-$$.stderr"
+    tag="$arch-$$${LINUX_TAG:+-$LINUX_TAG}"   # LINUX_TAG: several at once
+    IN="$GUEST_BUILD/linux-$tag.in"
+    CONSOLE="$GUEST_BUILD/linux-$tag.console"
+    LOGERR="$GUEST_BUILD/linux-$tag.stderr"
     rm -f "$IN"
     mkfifo "$IN"
     exec 3<>"$IN"       # held open read-write: neither side blocks or sees EOF
