@@ -102,11 +102,9 @@ void store_opnd(struct tctx *t, const struct x86_insn *insn, int i,
     }
 }
 
-/* host register h into operand 0 when a 4-byte value in h is already
- * zero-extended (it came from a 32-bit load or operation): a register
- * destination takes all 8 bytes at once */
-static void store_result(struct tctx *t, const struct x86_insn *insn,
-                         unsigned size, int h)
+/* a register destination of a 4-byte result takes all 8 bytes at once */
+void store_result(struct tctx *t, const struct x86_insn *insn,
+                  unsigned size, int h)
 {
     const struct x86_operand *o = &insn->op->opnd[0];
     bool reg = o->method == OM_G || o->method == OM_Z ||
@@ -129,8 +127,21 @@ static bool writes_memory(const struct x86_insn *insn)
 
 void store_record(struct tctx *t, uint32_t op, unsigned size)
 {
-    emit_store_imm(&t->e, 4, emit_m(HR_RBX, CC_FIELD(op)), (int32_t)op);
-    emit_store_imm(&t->e, 4, emit_m(HR_RBX, CC_FIELD(size)), (int32_t)size);
+    if (t->rec_op != (int)op) {
+        emit_store_imm(&t->e, 4, emit_m(HR_RBX, CC_FIELD(op)), (int32_t)op);
+        t->rec_op = (int)op;
+    }
+    if (size && t->rec_size != size) {
+        emit_store_imm(&t->e, 4, emit_m(HR_RBX, CC_FIELD(size)),
+                       (int32_t)size);
+        t->rec_size = size;
+    }
+}
+
+void forget_record(struct tctx *t)
+{
+    t->rec_op = -1;
+    t->rec_size = 0;
 }
 
 /* Host flags for condition cond into the host EFLAGS; returns the host
@@ -333,6 +344,7 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
             /* ADC/SBB record as such only with a carry in (cpu/alu.h) */
             emit_lea(e, 4, HR_RAX, emit_m(HR_RDX, (int32_t)op));
             emit_store(e, 4, emit_m(HR_RBX, CC_FIELD(op)), HR_RAX);
+            t->rec_op = -1;
         }
         if (arith) {
             emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), HR_R12);
@@ -431,7 +443,7 @@ static void gen_imul(struct tctx *t, const struct jit_ir *ir)
         gen_call(t, (const void *)jit_helper_mul_flags);
     }
     t->fl = (struct flag_state){ .op = -1 };
-    gen_store_reg(t, gen_gpr_off(insn->reg), size, HR_R14);
+    store_result(t, insn, size, HR_R14);   /* IMUL r32 zero-extends */
 }
 
 static void gen_lea(struct tctx *t, const struct x86_insn *insn)
@@ -449,7 +461,8 @@ static void gen_movx(struct tctx *t, const struct x86_insn *insn)
     load_opnd(t, insn, 1, ssize, HR_R12);
     if (insn->op->id != I_MOVZX && ssize < dsize)
         emit_movsx_rr(&t->e, dsize == 2 ? 4 : dsize, ssize, HR_R12, HR_R12);
-    gen_store_reg(t, gen_reg_off(insn, insn->reg, dsize), dsize, HR_R12);
+    /* zero-extending loads, and MOVSX to 32 bits zero-extends */
+    store_result(t, insn, dsize, HR_R12);
 }
 
 static void gen_setcc(struct tctx *t, const struct x86_insn *insn)

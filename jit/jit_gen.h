@@ -85,6 +85,7 @@ struct cold_path {
     uint32_t seg_size;    /* accesses: segment | size << 8 */
     uint64_t rip;         /* accesses: the instruction; COLD_EXIT: target */
     int32_t count;        /* exits: instructions of the block that ran */
+    bool mx_guest;        /* the guest MXCSR is on the host at the jumps */
     int nsites;
     size_t sites[8];      /* the jumps that lead here */
     size_t resume;        /* accesses: where the hot path goes on */
@@ -104,6 +105,9 @@ struct tctx {
     struct jit_ir ir[JIT_MAX_INSNS];
     int n;
     struct flag_state fl;
+    int rec_op;          /* what cc.op holds in memory here, -1 unknown */
+    unsigned rec_size;   /* and cc.size, 0 unknown */
+    bool mx_guest;       /* the guest MXCSR is on the host (jit_gen_sse.c) */
     const struct jit_ir *cur;
     struct cold_path cold[JIT_MAX_COLD];
     int ncold;
@@ -180,6 +184,11 @@ bool gen_bits(struct tctx *t, const struct jit_ir *ir);
 #define JIT_KEY_SSE (1u << 15)
 void gen_sse_classify(const struct tctx *t, struct jit_ir *ir);
 void gen_sse(struct tctx *t, const struct jit_ir *ir);
+/* the host's MXCSR back on the host if the guest's is there (before any
+ * other kind of instruction and at the block end); gen_mxcsr_switch: the
+ * code of the switch, for the cold paths (jit_gen_mem.c) */
+void gen_mxcsr_host(struct tctx *t);
+void gen_mxcsr_switch(struct emit *e, bool to_guest);
 
 /* jit_gen.c */
 unsigned gen_opnd_bytes(const struct x86_insn *insn, unsigned size_kind);
@@ -189,8 +198,16 @@ void load_opnd(struct tctx *t, const struct x86_insn *insn, int i,
                unsigned size, int h);
 void store_opnd(struct tctx *t, const struct x86_insn *insn, int i,
                 unsigned size, int h);
-/* the op and size of the lazy-flags record */
+/* the op and size (0: cc.size as it is) of the lazy-flags record; only
+ * the fields that do not already hold them are stored (t->rec_op,
+ * t->rec_size: what the code so far surely left there) */
 void store_record(struct tctx *t, uint32_t op, unsigned size);
+/* cc.op and cc.size no longer known (a helper, a store on one path only) */
+void forget_record(struct tctx *t);
+/* host register h into operand 0 when a 4-byte value in h is already
+ * zero-extended (from a 32-bit load or host operation) */
+void store_result(struct tctx *t, const struct x86_insn *insn,
+                  unsigned size, int h);
 /* push R14 (size bytes) */
 void gen_push_r14(struct tctx *t, unsigned size);
 bool gen_native(struct tctx *t, const struct jit_ir *ir);

@@ -109,14 +109,12 @@ static void rm_load(struct tctx *t, const struct x86_insn *insn,
     emit_mov_rr(&t->e, 8, h, HR_RAX);
 }
 
-/* R14 into the r/m operand */
+/* R14 into the r/m operand; a 4-byte value is zero-extended already (it
+ * came from a 32-bit load or host operation, or was truncated) */
 static void rm_store(struct tctx *t, const struct x86_insn *insn,
                      unsigned size)
 {
-    if (insn->mod == 3)
-        gen_store_reg(t, gen_reg_off(insn, insn->rm, size), size, HR_R14);
-    else
-        gen_mem_store(t, insn->mem_seg, size);
+    store_result(t, insn, size, HR_R14);
 }
 
 /* RCX = CL masked as the count */
@@ -128,20 +126,38 @@ static void load_cl(struct tctx *t, unsigned size)
 
 /* --- flags --- */
 
-/* RCX == 0 (a CL count masked to 0): jump over what follows; returns the
- * patch site or (size_t)-1 for a constant count */
-static size_t skip_if_zero_count(struct tctx *t, bool var)
-{
-    if (!var)
-        return (size_t)-1;
-    emit_test_rr(&t->e, 4, HR_RCX, HR_RCX);
-    return emit_jcc(&t->e, CC_E, NULL);
-}
-
 static void patch_here(struct tctx *t, size_t site)
 {
     if (site != (size_t)-1 && !t->e.overflow)
         emit_patch_rel32(t->e.buf + site, emit_ptr(&t->e));
+}
+
+/* the record updates of a CL count, jumped over when it is 0: the patch
+ * site ((size_t)-1 for a constant count) and what cc.op/cc.size held */
+struct zero_skip {
+    size_t site;
+    int op;
+    unsigned size;
+};
+
+static struct zero_skip skip_if_zero_count(struct tctx *t, bool var)
+{
+    struct zero_skip z = { (size_t)-1, t->rec_op, t->rec_size };
+    if (var) {
+        emit_test_rr(&t->e, 4, HR_RCX, HR_RCX);
+        z.site = emit_jcc(&t->e, CC_E, NULL);
+    }
+    return z;
+}
+
+/* the end of the skipped code: cc.op/cc.size known only when both ways
+ * leave the same */
+static void skip_end(struct tctx *t, const struct zero_skip *z)
+{
+    patch_here(t, z->site);
+    if (z->site != (size_t)-1 &&
+        (z->op != t->rec_op || z->size != t->rec_size))
+        forget_record(t);
 }
 
 static void merge_cc(struct jit_vcpu *v, uint64_t mask, uint64_t val)
@@ -180,7 +196,7 @@ static void merge_flags(struct tctx *t, uint32_t mask)
         return;
     }
     if (bits_only && t->fl.op == CC_OP_LOGIC) {
-        emit_store_imm(e, 4, op, CC_OP_RES);
+        store_record(t, CC_OP_RES, 0);
         emit_store(e, 8, fl, HR_RDX);
         return;
     }
@@ -188,7 +204,7 @@ static void merge_flags(struct tctx *t, uint32_t mask)
     if (bits_only) {
         emit_alu_ri(e, EA_CMP, 4, HR_RAX, CC_OP_LOGIC);
         size_t not_logic = emit_jcc(e, CC_NE, NULL);
-        emit_store_imm(e, 4, op, CC_OP_RES);
+        store_record(t, CC_OP_RES, 0);   /* on this path only: */
         emit_store(e, 8, fl, HR_RDX);
         done[nd++] = emit_jmp(e, NULL);
         patch_here(t, not_logic);
@@ -203,7 +219,7 @@ static void merge_flags(struct tctx *t, uint32_t mask)
         fast[nf++] = emit_jcc(e, CC_BE, NULL);
     }
     emit_mov_ri(e, 4, HR_RSI, mask);
-    gen_call(t, (const void *)merge_cc);
+    gen_call(t, (const void *)merge_cc);   /* forgets the record */
     done[nd++] = emit_jmp(e, NULL);
     for (int i = 0; i < nf; i++)
         patch_here(t, fast[i]);
@@ -246,15 +262,17 @@ static void of_from_bits(struct tctx *t, int a, unsigned bit, int b,
     emit_alu_rr(e, EA_OR, 4, HR_RDX, HR_RAX);
 }
 
-/* the CC_OP_RES record of a shift: res = R14, CF OF AF in RDX */
-static void store_res_record(struct tctx *t, unsigned size)
+/* the CC_OP_RES record of a shift: res = R14, CF OF AF in RDX; with a
+ * CL count, jumped over when it is 0 (the record stays as it was) */
+static void store_res_record(struct tctx *t, unsigned size, bool var)
 {
     struct emit *e = &t->e;
+    struct zero_skip skip = skip_if_zero_count(t, var);
     emit_alu_ri(e, EA_OR, 4, HR_RDX, FL_AF);
-    emit_store_imm(e, 4, emit_m(HR_RBX, CC_FIELD(op)), CC_OP_RES);
-    emit_store_imm(e, 4, emit_m(HR_RBX, CC_FIELD(size)), (int32_t)size);
+    store_record(t, CC_OP_RES, size);
     emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
     emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(flags)), HR_RDX);
+    skip_end(t, &skip);
 }
 
 /* --- shifts and rotates --- */
@@ -273,19 +291,22 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
     rm_load(t, insn, size, HR_R12);
     if (var)
         load_cl(t, size);
-    if (id == I_SAR && size < 8)
+    if (!var && !c) {
+        emit_mov_rr(e, 8, HR_R14, HR_R12);
+        rm_store(t, insn, size);   /* a zero count still writes */
+        return;
+    }
+    /* no flags wanted: a 32-bit shift zero-extends its result */
+    unsigned hsize = size == 4 && !ir->keep_cc ? 4 : 8;
+    if (id == I_SAR && size < hsize)
         emit_movsx_rr(e, 8, size, HR_R14, HR_R12);
     else
         emit_mov_rr(e, 8, HR_R14, HR_R12);
     enum emit_shift op = id == I_SHL ? ES_SHL : id == I_SHR ? ES_SHR : ES_SAR;
-    if (!var && !c) {
-        rm_store(t, insn, size);   /* a zero count still writes */
-        return;
-    }
     if (var)
-        emit_shift_rcl(e, op, 8, HR_R14);
+        emit_shift_rcl(e, op, hsize, HR_R14);
     else
-        emit_shift_ri(e, op, 8, HR_R14, (uint8_t)c);
+        emit_shift_ri(e, op, hsize, HR_R14, (uint8_t)c);
     if (ir->keep_cc) {
         if (id == I_SHL && size < 8)
             emit_bt_ri(e, EB_BT, 8, HR_R14, (uint8_t)bits);
@@ -307,9 +328,7 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
             emit_shift_ri(e, ES_SHL, 4, HR_RAX, 11);
             emit_alu_rr(e, EA_OR, 4, HR_RDX, HR_RAX);
         }
-        size_t skip = skip_if_zero_count(t, var);
-        store_res_record(t, size);
-        patch_here(t, skip);
+        store_res_record(t, size, var);
     }
     rm_store(t, insn, size);
 }
@@ -334,7 +353,7 @@ static void gen_rotate(struct tctx *t, const struct jit_ir *ir)
         emit_shift_ri(e, op, size, HR_R14, (uint8_t)(c % bits));
     }
     if (ir->keep_cc && (var || c)) {
-        size_t skip = skip_if_zero_count(t, var);
+        struct zero_skip skip = skip_if_zero_count(t, var);
         if (rol) {
             emit_mov_rr(e, 4, HR_RDX, HR_R14);
             emit_alu_ri(e, EA_AND, 4, HR_RDX, 1);
@@ -345,7 +364,7 @@ static void gen_rotate(struct tctx *t, const struct jit_ir *ir)
             of_from_bits(t, HR_R14, bits - 1, HR_R14, bits - 2);
         }
         merge_flags(t, FL_CF | FL_OF);
-        patch_here(t, skip);
+        skip_end(t, &skip);
     }
     rm_store(t, insn, size);
 }
@@ -379,9 +398,7 @@ static void gen_shift_double(struct tctx *t, const struct jit_ir *ir)
             of_from_bits(t, HR_R14, bits - 1, HR_RDX, 0);
         else
             of_from_bits(t, HR_R14, bits - 1, HR_R14, bits - 2);
-        size_t skip = skip_if_zero_count(t, var);
-        store_res_record(t, size);
-        patch_here(t, skip);
+        store_res_record(t, size, var);
     }
     rm_store(t, insn, size);
 }
@@ -443,7 +460,6 @@ static void gen_bitscan(struct tctx *t, const struct jit_ir *ir)
     const struct x86_insn *insn = &ir->insn;
     struct emit *e = &t->e;
     unsigned size = insn->opsize, bits = 8 * size, id = insn->op->id;
-    int32_t dst = gen_reg_off(insn, insn->reg, size);
     if ((id == I_TZCNT || id == I_LZCNT) && !has_count_insn(t->cpu, id))
         id = id == I_TZCNT ? I_BSF : I_BSR;
     if (insn->has_mem)
@@ -457,7 +473,7 @@ static void gen_bitscan(struct tctx *t, const struct jit_ir *ir)
             emit_bsf(e, 8, HR_R14, HR_R12);
         else
             emit_bsr(e, 8, HR_R14, HR_R12);
-        gen_store_reg(t, dst, size, HR_R14);
+        store_result(t, insn, size, HR_R14);   /* below 64 */
         patch_here(t, zero);
         if (ir->keep_cc) {
             emit_movzx_rr(e, 1, HR_RDX, HR_R13);
@@ -478,7 +494,7 @@ static void gen_bitscan(struct tctx *t, const struct jit_ir *ir)
         emit_mov_ri(e, 4, HR_R14, bits - 1);
         emit_alu_rr(e, EA_SUB, 4, HR_R14, HR_RCX);
     }
-    gen_store_reg(t, dst, size, HR_R14);
+    store_result(t, insn, size, HR_R14);   /* 32-bit operations */
     if (ir->keep_cc) {
         /* RDX = (src == 0 ? FL_CF : 0) | (count == 0 ? FL_ZF : 0) */
         emit_test_rr(e, 8, HR_R12, HR_R12);
@@ -508,10 +524,10 @@ static void gen_popcnt(struct tctx *t, const struct jit_ir *ir)
         emit_setcc(e, CC_E, HR_RAX);
         emit_movzx_rr(e, 1, HR_RAX, HR_RAX);
         emit_shift_ri(e, ES_SHL, 4, HR_RAX, 6);
-        emit_store_imm(e, 4, emit_m(HR_RBX, CC_FIELD(op)), CC_OP_EAGER);
+        store_record(t, CC_OP_EAGER, 0);
         emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(flags)), HR_RAX);
     }
-    gen_store_reg(t, gen_reg_off(insn, insn->reg, size), size, HR_R14);
+    store_result(t, insn, size, HR_R14);   /* at most 64 */
 }
 
 /* --- no flags: BSWAP, CBW/CWDE/CDQE, CWD/CDQ/CQO, MOV r/m,Sreg --- */
@@ -530,7 +546,7 @@ static void gen_xreg(struct tctx *t, const struct jit_ir *ir)
         }
         gen_load_reg(t, HR_R14, gen_gpr_off(insn->rm), size);
         emit_bswap(e, size, HR_R14);
-        gen_store_reg(t, gen_gpr_off(insn->rm), size, HR_R14);
+        store_result(t, insn, size, HR_R14);
         return;
     case I_CBW:
         gen_load_reg(t, HR_R14, gen_gpr_off(R_AX), size / 2);
@@ -550,7 +566,7 @@ static void gen_xreg(struct tctx *t, const struct jit_ir *ir)
         emit_load(e, 2, HR_R14, emit_m(HR_RBX, SEG_FIELD(insn->reg,
                                                          selector)));
         if (insn->mod == 3)
-            gen_store_reg(t, gen_gpr_off(insn->rm), size, HR_R14);
+            store_result(t, insn, size, HR_R14);   /* 16 bits */
         else
             gen_mem_store(t, insn->mem_seg, 2);
         return;

@@ -89,6 +89,7 @@ void gen_call(struct tctx *t, const void *fn)
     emit_call_abs(&t->e, fn);
     if (!t->in_cold)
         rc_reload(t, &t->rc);
+    forget_record(t);   /* it may have changed the flags record */
 }
 
 void gen_exit_to(struct tctx *t, uint64_t rip)
@@ -112,6 +113,8 @@ void gen_exit_to(struct tctx *t, uint64_t rip)
 static void emit_cold_body(struct tctx *t, const struct cold_path *c)
 {
     struct emit *e = &t->e;
+    if (c->mx_guest)   /* the host's MXCSR for the helper or the loop */
+        gen_mxcsr_switch(e, false);
     switch (c->kind) {
     case COLD_LOAD:   /* helper(v, ea, seg | size << 8, rip) */
         emit_mov_rr(e, 8, HR_RSI, HR_R15);
@@ -136,8 +139,10 @@ static void emit_cold_body(struct tctx *t, const struct cold_path *c)
                         c->count);
         emit_mov_ri(e, 4, HR_RAX, JIT_EXIT_NORMAL);
         emit_jmp(e, jit_exit_path());
-        break;
+        return;
     }
+    if (c->mx_guest)   /* back to the hot path */
+        gen_mxcsr_switch(e, true);
 }
 
 static void emit_cold(struct tctx *t, const struct cold_path *c)
@@ -186,7 +191,8 @@ void gen_exit_if(struct tctx *t, enum emit_cc cc, bool rip_set, uint64_t rip,
                  int32_t count)
 {
     struct cold_path c = { .kind = rip_set ? COLD_LEAVE : COLD_EXIT,
-                           .rip = rip, .count = count, .nsites = 1 };
+                           .rip = rip, .count = count, .nsites = 1,
+                           .mx_guest = t->mx_guest };
     c.sites[0] = emit_jcc(&t->e, cc, NULL);
     cold_defer(t, &c);
 }
@@ -293,7 +299,7 @@ static void gen_mem(struct tctx *t, int seg, unsigned size, bool write)
     struct emit *e = &t->e;
     struct cold_path c = { .kind = write ? COLD_STORE : COLD_LOAD,
                            .seg_size = (uint32_t)seg | size << 8,
-                           .rip = t->cur->rip };
+                           .rip = t->cur->rip, .mx_guest = t->mx_guest };
     if (t->slow_mem) {
         emit_cold_body(t, &c);   /* every access through the helper (the
                                     cache is off: see rc_before) */

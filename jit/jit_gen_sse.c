@@ -11,9 +11,10 @@
  * Checks: a block is translated with these only when CR0.EM/TS and
  * CR4.OSFXSR let SSE run (a bit of jit_mode_key()). Floating-point forms
  * run natively only while the guest MXCSR masks every exception, with the
- * guest's MXCSR loaded on the host for the operation (its rounding, DAZ,
- * FTZ; the sticky flags it raises land in the guest MXCSR), else the
- * interpreter's handler runs the instruction (#XM, #UD). A 16-byte memory
+ * guest's MXCSR loaded on the host (its rounding, DAZ, FTZ; the sticky
+ * flags raised land in the guest MXCSR) from the first of them to the
+ * end of the run of SSE instructions, else the interpreter's handler runs
+ * the instruction (#XM, #UD). A 16-byte memory
  * operand takes the inlined TLB path or, for anything else (a miss, a
  * page crossing, a misaligned operand of an aligned form), the
  * interpreter's handler; smaller operands go through the usual load and
@@ -348,25 +349,39 @@ static void check_mxcsr(struct tctx *t, struct cold_path *s)
     to_slow(t, s, CC_NE);
 }
 
-/* the guest MXCSR on the host around one operation (the host's kept in
- * the red zone; no call in between) */
-static void mxcsr_enter(struct tctx *t)
+/* The guest MXCSR is put on the host by the first floating-point
+ * operation of a run of these instructions and stays there for the rest
+ * of the run (t->mx_guest): the host's goes back, and the flags the
+ * operations raised to the guest MXCSR, before anything else (another
+ * instruction, a helper call, an exit; gen_mxcsr_host()). The host's is
+ * kept in the red zone, which only calls overwrite: each call is
+ * preceded by the switch back, and a cold path that returns to the run
+ * saves the host's again. */
+void gen_mxcsr_switch(struct emit *e, bool to_guest)
 {
-    emit_stmxcsr(&t->e, emit_m(HR_RSP, -16));
-    emit_ldmxcsr(&t->e, emit_m(HR_RBX, XS_OFF(FX_MXCSR)));
+    struct emit_mem host = emit_m(HR_RSP, -16);
+    struct emit_mem guest = emit_m(HR_RBX, XS_OFF(FX_MXCSR));
+    emit_stmxcsr(e, to_guest ? host : guest);
+    emit_ldmxcsr(e, to_guest ? guest : host);
 }
 
-static void mxcsr_leave(struct tctx *t)
+static void mxcsr_set(struct tctx *t, bool guest)
 {
-    emit_stmxcsr(&t->e, emit_m(HR_RBX, XS_OFF(FX_MXCSR)));
-    emit_ldmxcsr(&t->e, emit_m(HR_RSP, -16));
+    if (t->mx_guest != guest)
+        gen_mxcsr_switch(&t->e, guest);
+    t->mx_guest = guest;
+}
+
+void gen_mxcsr_host(struct tctx *t)
+{
+    mxcsr_set(t, false);
 }
 
 static void host_op(struct tctx *t, const struct sse_plan *p, bool rex_w,
                     int reg, int rm, const struct emit_mem *m)
 {
     if (p->fp)
-        mxcsr_enter(t);
+        mxcsr_set(t, true);
     if (m)
         emit_sse_rm(&t->e, p->enc, rex_w, reg, *m);
     else
@@ -375,8 +390,6 @@ static void host_op(struct tctx *t, const struct sse_plan *p, bool rex_w,
         emit_byte(&t->e, (uint8_t)(t->cur->insn.imm &
                                    (p->enc.map == MAP_0F &&
                                     p->enc.opcode == 0xc2 ? 7 : 0xff)));
-    if (p->fp)
-        mxcsr_leave(t);
 }
 
 /* The source operand W of a host operation: the guest register as an
@@ -405,7 +418,7 @@ static void record_host_flags(struct tctx *t)
     emit_pop(e, HR_RAX);
     emit_alu_ri(e, EA_AND, 4, HR_RAX, FL_ARITH);
     emit_store(e, 8, emit_m(HR_RBX, CC_OFF(flags)), HR_RAX);
-    emit_store_imm(e, 4, emit_m(HR_RBX, CC_OFF(op)), CC_OP_EAGER);
+    store_record(t, CC_OP_EAGER, 0);
 }
 
 /* --- the forms --- */
@@ -519,7 +532,7 @@ static void gen_to_gpr32(struct tctx *t, const struct sse_plan *p)
     const struct x86_insn *insn = &t->cur->insn;
     emit_movdqa_load(&t->e, XD, xmm_m(insn->rm, 0));
     host_op(t, p, false, HR_RAX, XD, NULL);
-    gen_store_reg(t, gen_gpr_off(insn->reg), 4, HR_RAX);
+    store_result(t, insn, 4, HR_RAX);   /* r32: zero-extended */
 }
 
 static void gen_pinsrw(struct tctx *t)
@@ -545,7 +558,7 @@ static void gen_cvt_to_gpr(struct tctx *t, const struct sse_plan *p)
     bool in_reg;
     struct emit_mem m = src_operand(t, p, &in_reg);
     host_op(t, p, p->wide, HR_RAX, XSRC, in_reg ? NULL : &m);
-    gen_store_reg(t, gen_gpr_off(insn->reg), p->wide ? 8 : 4, HR_RAX);
+    store_result(t, insn, p->wide ? 8 : 4, HR_RAX);   /* r32 zero-extended */
 }
 
 static void gen_comi(struct tctx *t, const struct sse_plan *p)
@@ -610,6 +623,7 @@ void gen_sse(struct tctx *t, const struct jit_ir *ir)
     struct sse_plan p;
     struct cold_path slow = { .nsites = 0 };
     struct flag_state fl = t->fl;
+    bool mx_before = t->mx_guest;
     plan(insn, &p);
     bool flags = p.form == F_COMI || p.form == F_PCMPSTR;
     if (!marked_before(t))
@@ -630,10 +644,14 @@ void gen_sse(struct tctx *t, const struct jit_ir *ir)
     }
     gen_body(t, &p);
     if (slow.nsites) {   /* the interpreter's handler, jumped over */
+        bool mx_after = t->mx_guest;
         size_t done = emit_jmp(e, NULL);
         for (int i = 0; i < slow.nsites && !e->overflow; i++)
             emit_patch_rel32(e->buf + slow.sites[i], emit_ptr(e));
+        t->mx_guest = mx_before;   /* as at the jumps */
+        gen_mxcsr_host(t);
         gen_fallback(t, ir);
+        mxcsr_set(t, mx_after);    /* as on the fast path */
         if (!e->overflow)
             emit_patch_rel32(e->buf + done, emit_ptr(e));
     }

@@ -233,6 +233,8 @@ static void emit_block(struct tctx *t)
     struct emit *e = &t->e;
     t->cur = NULL;
     t->ncold = 0;
+    t->mx_guest = false;
+    forget_record(t);
     /* entry: leave when the budget is spent (kick, deadline) */
     emit_alu_mi(e, EA_SUB, 4,
                 emit_m(HR_RBX, offsetof(struct jit_vcpu, budget)), 1);
@@ -241,10 +243,13 @@ static void emit_block(struct tctx *t)
     rc_begin(t);
     for (int i = 0; i < t->n; i++) {
         t->cur = &t->ir[i];
+        if (t->cur->kind != K_SSE)
+            gen_mxcsr_host(t);
         rc_before(t, t->cur);
         if (!gen_native(t, t->cur))
             gen_fallback(t, t->cur);
     }
+    gen_mxcsr_host(t);
     if (!is_terminal(t->cur)) {
         rc_drop(t);
         gen_chain_exit(t, t->cur->next);
