@@ -155,7 +155,6 @@ uint64_t jit_helper_load(struct jit_vcpu *v, uint64_t ea, uint32_t seg_size,
 int jit_helper_store(struct jit_vcpu *v, uint64_t ea, uint64_t value,
                      uint32_t seg_size, uint64_t rip);
 int jit_helper_cond(struct jit_vcpu *v, uint32_t cond);
-uint64_t jit_helper_cf(struct jit_vcpu *v);
 void jit_helper_mul_flags(struct jit_vcpu *v, uint32_t overflow);
 void jit_helper_raise_gp(struct jit_vcpu *v, uint64_t rip);
 /* a device raised an event: leave the block at the next boundary */
@@ -164,7 +163,7 @@ bool jit_events_pending(const struct cpu *cpu);
 /* --- statistics (jit/jit_stats.c): TANDEM_JIT_STATS=FILE --- */
 struct jit_stats {
     unsigned long loop_entries, translations, flushes;
-    unsigned long slow_loads, slow_stores, helper_conds, helper_carries;
+    unsigned long slow_loads, slow_stores, helper_conds;
 };
 extern struct jit_stats jit_stats;
 extern bool jit_stats_on;   /* TANDEM_JIT_STATS is set */

@@ -212,16 +212,18 @@ static enum emit_cc gen_cond(struct tctx *t, unsigned cond)
     return CC_NE;
 }
 
-/* CF of an ADD record (res < dst) or a SUB record (dst < src) into host
- * register h (0 or 1); the values are zero-extended */
+/* CF of an ADD/ADC record (res < dst, res <= dst with the carry in) or a
+ * SUB/SBB record (dst < src, dst <= src) into host register h (0 or 1);
+ * the values are zero-extended (cpu/alu.h) */
 static void gen_carry_of(struct emit *e, int op, int h)
 {
-    bool add = op == CC_OP_ADD;
+    bool add = op == CC_OP_ADD || op == CC_OP_ADC;
+    bool carry_in = op == CC_OP_ADC || op == CC_OP_SBB;
     emit_load(e, 8, HR_RAX, emit_m(HR_RBX, add ? CC_FIELD(res)
                                                : CC_FIELD(dst)));
     emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RBX, add ? CC_FIELD(dst)
                                                          : CC_FIELD(src)));
-    emit_setcc(e, CC_B, HR_RAX);
+    emit_setcc(e, carry_in ? CC_BE : CC_B, HR_RAX);
     emit_movzx_rr(e, 1, h, HR_RAX);
 }
 
@@ -248,21 +250,32 @@ static void gen_carry(struct tctx *t, int h)
     default:
         break;
     }
-    /* unknown here: a SUB or ADD record (from an earlier block) in line */
-    size_t other[2], done[2];
-    static const uint8_t ops[2] = { CC_OP_SUB, CC_OP_ADD };
-    for (int i = 0; i < 2; i++) {
-        emit_alu_mi(e, EA_CMP, 4, emit_m(HR_RBX, CC_FIELD(op)), ops[i]);
-        other[i] = emit_jcc(e, CC_NE, NULL);
-        gen_carry_of(e, ops[i], h);
+    /* unknown here (a record from an earlier block): dispatch on cc.op
+     * at run time; every record's CF has an in-line form */
+    static const uint8_t arith[4] = { CC_OP_SUB, CC_OP_ADD, CC_OP_ADC,
+                                      CC_OP_SBB };
+    size_t to[5], done[5];
+    emit_load(e, 4, HR_RAX, emit_m(HR_RBX, CC_FIELD(op)));
+    for (int i = 0; i < 4; i++) {
+        emit_alu_ri(e, EA_CMP, 4, HR_RAX, arith[i]);
+        to[i] = emit_jcc(e, CC_E, NULL);
+    }
+    emit_alu_ri(e, EA_CMP, 4, HR_RAX, CC_OP_LOGIC);
+    to[4] = emit_jcc(e, CC_E, NULL);
+    /* EAGER, INC, DEC, RES: CF is kept in cc.flags */
+    emit_load(e, 4, h, emit_m(HR_RBX, CC_FIELD(flags)));
+    emit_alu_ri(e, EA_AND, 4, h, FL_CF);
+    for (int i = 0; i < 5; i++) {
         done[i] = emit_jmp(e, NULL);
         if (!e->overflow)
-            emit_patch_rel32(e->buf + other[i], emit_ptr(e));
+            emit_patch_rel32(e->buf + to[i], emit_ptr(e));
+        if (i < 4)
+            gen_carry_of(e, arith[i], h);
+        else
+            emit_mov_ri(e, 4, h, 0);   /* LOGIC */
     }
-    gen_call(t, (const void *)jit_helper_cf);
-    emit_movzx_rr(e, 1, h, HR_RAX);
     if (!e->overflow)
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 5; i++)
             emit_patch_rel32(e->buf + done[i], emit_ptr(e));
 }
 

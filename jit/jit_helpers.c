@@ -1,6 +1,6 @@
 /* The C functions generated code calls: one instruction through the
  * interpreter's handler (the fallback that keeps the JIT identical to the
- * interpreter), the slow path of memory accesses, conditions and CF of a
+ * interpreter), the slow path of memory accesses, conditions of a
  * lazy-flags record the translator could not see, and #GP for a bad jump
  * target. Each one that may fault first records the instruction start
  * (cpu->insn_rip/insn_rsp): cpu_raise() then unwinds to the run loop with
@@ -68,12 +68,6 @@ int jit_helper_cond(struct jit_vcpu *v, uint32_t cond)
 {
     jit_stats.helper_conds++;
     return cc_cond(&v->cpu.cc, cond);
-}
-
-uint64_t jit_helper_cf(struct jit_vcpu *v)
-{
-    jit_stats.helper_carries++;
-    return cc_cf(&v->cpu.cc);
 }
 
 /* IMUL: CF = OF = overflow, the other flags kept (cpu/alu.c) */

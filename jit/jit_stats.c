@@ -1,8 +1,8 @@
 /* What the JIT did, for whoever tunes it, driven by the environment:
  * - TANDEM_JIT_STATS=FILE: at exit, how often each instruction ran through
  *   the interpreter (REP-prefixed forms apart), how many memory accesses
- *   took the helper path, how many conditions and carries the helpers
- *   computed, and how often generated code went back to the run loop.
+ *   took the helper path, how many conditions the helper computed, and
+ *   how often generated code went back to the run loop.
  *   The counters are bumped only on those slow paths.
  * - TANDEM_JIT_PERFMAP=1: /tmp/perf-PID.map names every block by its guest
  *   RIP, so that `perf report` attributes host time to guest code.
@@ -29,9 +29,9 @@ static void write_stats(void)
     const struct jit_stats *s = &jit_stats;
     fprintf(f, "loop entries %lu\ntranslations %lu\nflushes %lu\n"
                "slow loads %lu\nslow stores %lu\nhelper conditions %lu\n"
-               "helper carries %lu\nfallbacks by instruction:\n",
+               "fallbacks by instruction:\n",
             s->loop_entries, s->translations, s->flushes, s->slow_loads,
-            s->slow_stores, s->helper_conds, s->helper_carries);
+            s->slow_stores, s->helper_conds);
     for (unsigned i = 0; i <= I_COUNT; i++)
         for (unsigned rep = 0; rep < 2; rep++)
             if (jit_stats_fallback[i][rep])
