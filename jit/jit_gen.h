@@ -184,10 +184,12 @@ bool gen_bits(struct tctx *t, const struct jit_ir *ir);
 #define JIT_KEY_SSE (1u << 15)
 void gen_sse_classify(const struct tctx *t, struct jit_ir *ir);
 void gen_sse(struct tctx *t, const struct jit_ir *ir);
-/* the host's MXCSR back on the host if the guest's is there (before any
- * other kind of instruction and at the block end); gen_mxcsr_switch: the
- * code of the switch, for the cold paths (jit_gen_mem.c) */
+/* the host's MXCSR back on the host if the guest's is there (before an
+ * instruction gen_mxcsr_keeps() does not allow, and at the block end);
+ * gen_mxcsr_switch: the code of the switch, for helper calls and the
+ * cold paths (jit_gen_mem.c) */
 void gen_mxcsr_host(struct tctx *t);
+bool gen_mxcsr_keeps(const struct jit_ir *ir);
 void gen_mxcsr_switch(struct emit *e, bool to_guest);
 
 /* jit_gen.c */

@@ -85,8 +85,14 @@ void gen_call(struct tctx *t, const void *fn)
      * host registers that cache them (out of line: see emit_cold) */
     if (!t->in_cold)
         rc_spill(t, &t->rc);
+    /* C code runs under the host's MXCSR (out of line: see emit_cold) */
+    bool mx = t->mx_guest && !t->in_cold;
+    if (mx)
+        gen_mxcsr_switch(&t->e, false);
     emit_mov_rr(&t->e, 8, HR_RDI, HR_RBX);
     emit_call_abs(&t->e, fn);
+    if (mx)
+        gen_mxcsr_switch(&t->e, true);
     if (!t->in_cold)
         rc_reload(t, &t->rc);
     forget_record(t);   /* it may have changed the flags record */
@@ -170,6 +176,7 @@ static void cold_defer(struct tctx *t, struct cold_path *c)
     struct emit *e = &t->e;
     c->resume = e->pos;
     c->rc = t->rc;
+    c->mx_guest = t->mx_guest;
     if (t->ncold < JIT_MAX_COLD) {
         t->cold[t->ncold++] = *c;
         return;
@@ -191,8 +198,7 @@ void gen_exit_if(struct tctx *t, enum emit_cc cc, bool rip_set, uint64_t rip,
                  int32_t count)
 {
     struct cold_path c = { .kind = rip_set ? COLD_LEAVE : COLD_EXIT,
-                           .rip = rip, .count = count, .nsites = 1,
-                           .mx_guest = t->mx_guest };
+                           .rip = rip, .count = count, .nsites = 1 };
     c.sites[0] = emit_jcc(&t->e, cc, NULL);
     cold_defer(t, &c);
 }
@@ -299,7 +305,7 @@ static void gen_mem(struct tctx *t, int seg, unsigned size, bool write)
     struct emit *e = &t->e;
     struct cold_path c = { .kind = write ? COLD_STORE : COLD_LOAD,
                            .seg_size = (uint32_t)seg | size << 8,
-                           .rip = t->cur->rip, .mx_guest = t->mx_guest };
+                           .rip = t->cur->rip };
     if (t->slow_mem) {
         emit_cold_body(t, &c);   /* every access through the helper (the
                                     cache is off: see rc_before) */

@@ -12,9 +12,9 @@
  * CR4.OSFXSR let SSE run (a bit of jit_mode_key()). Floating-point forms
  * run natively only while the guest MXCSR masks every exception, with the
  * guest's MXCSR loaded on the host (its rounding, DAZ, FTZ; the sticky
- * flags raised land in the guest MXCSR) from the first of them to the
- * end of the run of SSE instructions, else the interpreter's handler runs
- * the instruction (#XM, #UD). A 16-byte memory
+ * flags raised land in the guest MXCSR) from the first of them on while
+ * the instructions that follow allow it, else the interpreter's handler
+ * runs the instruction (#XM, #UD). A 16-byte memory
  * operand takes the inlined TLB path or, for anything else (a miss, a
  * page crossing, a misaligned operand of an aligned form), the
  * interpreter's handler; smaller operands go through the usual load and
@@ -350,13 +350,14 @@ static void check_mxcsr(struct tctx *t, struct cold_path *s)
 }
 
 /* The guest MXCSR is put on the host by the first floating-point
- * operation of a run of these instructions and stays there for the rest
- * of the run (t->mx_guest): the host's goes back, and the flags the
- * operations raised to the guest MXCSR, before anything else (another
- * instruction, a helper call, an exit; gen_mxcsr_host()). The host's is
- * kept in the red zone, which only calls overwrite: each call is
- * preceded by the switch back, and a cold path that returns to the run
- * saves the host's again. */
+ * operation of a block and stays there (t->mx_guest) across the
+ * instructions gen_mxcsr_keeps() allows: the host's goes back, and the
+ * flags the operations raised to the guest MXCSR, before any other
+ * instruction, around each helper call (gen_call(), the cold paths) and
+ * before each exit (the cold exits; gen_mxcsr_host() before jumps and at
+ * the block end). The host's is kept in the red zone, which only calls
+ * overwrite: each call is preceded by the switch back, and the switch to
+ * the guest's after it saves the host's again. */
 void gen_mxcsr_switch(struct emit *e, bool to_guest)
 {
     struct emit_mem host = emit_m(HR_RSP, -16);
@@ -375,6 +376,22 @@ static void mxcsr_set(struct tctx *t, bool guest)
 void gen_mxcsr_host(struct tctx *t)
 {
     mxcsr_set(t, false);
+}
+
+/* the kinds whose code runs no host floating point, calls helpers only
+ * through gen_call() and leaves the block only through the cold paths */
+bool gen_mxcsr_keeps(const struct jit_ir *ir)
+{
+    switch (ir->kind) {
+    case K_SSE: case K_NOP: case K_MOV: case K_ALU: case K_INCDEC:
+    case K_LEA: case K_MOVX: case K_SETCC: case K_CMOV: case K_SHIFT:
+    case K_SHIFTV: case K_ROT: case K_BT: case K_BSCAN: case K_POPCNT:
+    case K_NOT: case K_NEG: case K_IMUL: case K_PUSH: case K_POP:
+    case K_XREG: case K_XCHG:
+        return true;
+    default:
+        return false;
+    }
 }
 
 static void host_op(struct tctx *t, const struct sse_plan *p, bool rex_w,
@@ -649,8 +666,7 @@ void gen_sse(struct tctx *t, const struct jit_ir *ir)
         for (int i = 0; i < slow.nsites && !e->overflow; i++)
             emit_patch_rel32(e->buf + slow.sites[i], emit_ptr(e));
         t->mx_guest = mx_before;   /* as at the jumps */
-        gen_mxcsr_host(t);
-        gen_fallback(t, ir);
+        gen_fallback(t, ir);       /* switches around the call */
         mxcsr_set(t, mx_after);    /* as on the fast path */
         if (!e->overflow)
             emit_patch_rel32(e->buf + done, emit_ptr(e));

@@ -243,7 +243,7 @@ static void emit_block(struct tctx *t)
     rc_begin(t);
     for (int i = 0; i < t->n; i++) {
         t->cur = &t->ir[i];
-        if (t->cur->kind != K_SSE)
+        if (!gen_mxcsr_keeps(t->cur))
             gen_mxcsr_host(t);
         rc_before(t, t->cur);
         if (!gen_native(t, t->cur))

@@ -6,10 +6,11 @@
  * memory: PUSHF, SETcc, Jcc), 32-bit results stored without another
  * zero-extension (the same programs compare every register), and the
  * guest MXCSR kept on the host across runs of SSE instructions (random
- * runs of floating-point and other SSE instructions with memory operands
- * that miss the TLB, fault on an unmapped page or follow a GPR
- * instruction, random rounding, DAZ, FTZ, sticky and unmasked
- * exceptions; afterwards the host's own MXCSR must be what it was). */
+ * runs of floating-point and other SSE instructions mixed with GPR
+ * instructions (some of which call helpers), memory operands that miss
+ * the TLB or fault on an unmapped page, random rounding, DAZ, FTZ,
+ * sticky and unmasked exceptions; afterwards the host's own MXCSR must
+ * be what it was). */
 #include "tests/unit/jit_diff.h"
 #include <xmmintrin.h>
 #include "cpu/fpu_internal.h"
@@ -231,7 +232,7 @@ static void load_prog(const struct prog *p, uint32_t mxcsr)
 static void test_flag_records(void **state)
 {
     static struct prog p;
-    for (unsigned i = 0; i < 1500; i++) {
+    for (unsigned i = 0; i < 1200; i++) {
         enum mode mode = i & 1 ? M32 : M64;
         flags_program(&p, mode, 6 + pick(30));
         load_prog(&p, 0x1f80);
@@ -305,23 +306,38 @@ static void sse_insn(struct prog *p)
     }
 }
 
-/* a GPR instruction between SSE runs: ADD r, r; MOV r, [mem]; Jcc */
+/* GPR instructions among the SSE ones: ADD; MOV r, [mem] and MOV [mem], r
+ * (slow paths out of line, the store's exit check); IMUL r, r (a helper
+ * for its flags when they are live); PUSH/POP; the consumers (PUSHF,
+ * SETcc or ADC that may ask a helper, Jcc) */
 static void gpr_insn(struct prog *p)
 {
-    uint8_t op;
-    switch (pick(3)) {
+    unsigned r = reg(p);
+    uint8_t op[2];
+    switch (pick(6)) {
     case 0:
-        op = 0x01;
-        enc(p, 4, &op, 1, reg(p), reg(p));
+        op[0] = 0x01;
+        enc(p, 4, op, 1, reg(p), r);
         break;
-    case 1: {
-        unsigned r = reg(p);
+    case 1: case 2:
         if (r & 8)
             put(p, 0x44);
-        put(p, 0x8b);
+        put(p, pick(2) ? 0x8b : 0x89);
         mem_operand(p, r);
         break;
-    }
+    case 3:
+        op[0] = 0x0f;
+        op[1] = 0xaf;
+        enc(p, 4, op, 2, r, reg(p));
+        break;
+    case 4:   /* PUSH r; POP r */
+        if (r & 8)
+            put(p, 0x41);
+        put(p, (uint8_t)(0x50 | (r & 7)));
+        if (r & 8)
+            put(p, 0x41);
+        put(p, (uint8_t)(0x58 | (r & 7)));
+        break;
     default:
         consumer(p);
         break;
@@ -346,7 +362,7 @@ static void test_mxcsr_runs(void **state)
 {
     static struct prog p;
     unsigned host = _mm_getcsr();
-    for (unsigned i = 0; i < 1200; i++) {
+    for (unsigned i = 0; i < 1000; i++) {
         p.mode = i & 1 ? M32 : M64;
         p.n = 0;
         for (unsigned k = 0, n = 4 + pick(24); k < n; k++) {
