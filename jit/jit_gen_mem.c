@@ -1,7 +1,8 @@
 /* Generated code for guest state and memory: guest registers are read and
- * written in cpu->s.gpr; a memory operand becomes its effective address
- * (R15), the segment checks the interpreter would make (limit, type, or
- * nothing in 64-bit mode), then an inlined probe of the vCPU's TLB
+ * written in cpu->s.gpr or, within a block, in the host registers that
+ * cache them (jit/jit_regcache.c); a memory operand becomes its effective
+ * address (R15), the segment checks the interpreter would make (limit,
+ * type, or nothing in 64-bit mode), then an inlined probe of the vCPU's TLB
  * (cpu->tlb, the interpreter's own) that reaches guest RAM through the host
  * pointer. Anything the fast path does not cover (a TLB miss, a page
  * crossing, MMIO, ROM, a page holding translated code, a permission the
