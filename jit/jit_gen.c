@@ -279,6 +279,25 @@ static void gen_carry(struct tctx *t, int h)
             emit_patch_rel32(e->buf + done[i], emit_ptr(e));
 }
 
+/* R14 = a + b or a - b (host registers, size bytes), with the ADD or SUB
+ * record when liveness keeps it */
+void gen_add_sub(struct tctx *t, const struct jit_ir *ir, bool add,
+                 unsigned size, int a, int b)
+{
+    struct emit *e = &t->e;
+    uint32_t op = add ? CC_OP_ADD : CC_OP_SUB;
+    emit_mov_rr(e, 8, HR_R14, a);
+    emit_alu_rr(e, add ? EA_ADD : EA_SUB, size, HR_R14, b);
+    if (ir->keep_cc) {
+        store_record(t, op, size);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), a);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), b);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
+    }
+    t->fl = (struct flag_state){ .op = ir->keep_cc ? (int)op : -1,
+                                 .size = size, .host = ir->keep_cc };
+}
+
 /* --- kinds --- */
 
 static void gen_mov(struct tctx *t, const struct x86_insn *insn)

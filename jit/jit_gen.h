@@ -203,6 +203,9 @@ void store_opnd(struct tctx *t, const struct x86_insn *insn, int i,
 /* the op and size (0: cc.size as it is) of the lazy-flags record; only
  * the fields that do not already hold them are stored (t->rec_op,
  * t->rec_size: what the code so far surely left there) */
+/* R14 = a + b (add) or a - b, with the ADD/SUB record if it is live */
+void gen_add_sub(struct tctx *t, const struct jit_ir *ir, bool add,
+                 unsigned size, int a, int b);
 void store_record(struct tctx *t, uint32_t op, unsigned size);
 /* cc.op and cc.size no longer known (a helper, a store on one path only) */
 void forget_record(struct tctx *t);

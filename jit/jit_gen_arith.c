@@ -176,22 +176,12 @@ static void gen_xchg(struct tctx *t, const struct x86_insn *insn)
 static void gen_xadd(struct tctx *t, const struct jit_ir *ir)
 {
     const struct x86_insn *insn = &ir->insn;
-    struct emit *e = &t->e;
     unsigned size = gen_opnd_bytes(insn, insn->op->opnd[0].size);
     if (insn->has_mem)
         gen_ea(t, insn);
     load_opnd(t, insn, 0, size, HR_R12);
     load_opnd(t, insn, 1, size, HR_R13);
-    emit_mov_rr(e, 8, HR_R14, HR_R12);
-    emit_alu_rr(e, EA_ADD, size, HR_R14, HR_R13);
-    if (ir->keep_cc) {
-        store_record(t, CC_OP_ADD, size);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), HR_R12);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), HR_R13);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
-    }
-    t->fl = (struct flag_state){ .op = ir->keep_cc ? CC_OP_ADD : -1,
-                                 .size = size, .host = ir->keep_cc };
+    gen_add_sub(t, ir, true, size, HR_R12, HR_R13);
     store_opnd(t, insn, 0, size, HR_R14);
     store_opnd(t, insn, 1, size, HR_R12);
 }
@@ -209,14 +199,7 @@ static void gen_cmpxchg(struct tctx *t, const struct jit_ir *ir)
         gen_ea(t, insn);
     load_opnd(t, insn, 0, size, HR_R12);
     gen_load_reg(t, HR_R13, ax, size);
-    emit_mov_rr(e, 8, HR_R14, HR_R13);
-    emit_alu_rr(e, EA_SUB, size, HR_R14, HR_R12);
-    if (ir->keep_cc) {
-        store_record(t, CC_OP_SUB, size);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), HR_R13);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), HR_R12);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
-    }
+    gen_add_sub(t, ir, false, size, HR_R13, HR_R12);
     if (insn->has_mem) {
         /* one store of (equal ? src : dst); R13 = not equal */
         load_opnd(t, insn, 1, size, HR_R13);
@@ -241,9 +224,7 @@ static void gen_cmpxchg(struct tctx *t, const struct jit_ir *ir)
         if (!e->overflow)
             emit_patch_rel32(e->buf + end, emit_ptr(e));
     }
-    t->fl = (struct flag_state){ .op = ir->keep_cc ? CC_OP_SUB : -1,
-                                 .size = size,
-                                 .host = ir->keep_cc && !insn->has_mem };
+    t->fl.host = ir->keep_cc && !insn->has_mem;
 }
 
 static void arith_set_zf(struct jit_vcpu *v, uint32_t zf)

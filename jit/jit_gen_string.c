@@ -75,23 +75,6 @@ static void gen_advance(struct tctx *t, const struct x86_insn *insn, int r)
     gen_store_reg(t, off, insn->addrsize, HR_RAX);
 }
 
-/* CMPS/SCAS: the flags of R12 - RAX */
-static void gen_compare(struct tctx *t, const struct jit_ir *ir,
-                        unsigned size)
-{
-    struct emit *e = &t->e;
-    emit_mov_rr(e, 8, HR_R14, HR_R12);
-    emit_alu_rr(e, EA_SUB, size, HR_R14, HR_RAX);
-    if (ir->keep_cc) {
-        store_record(t, CC_OP_SUB, size);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), HR_R12);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), HR_RAX);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
-    }
-    t->fl = (struct flag_state){ .op = ir->keep_cc ? CC_OP_SUB : -1,
-                                 .size = size, .host = ir->keep_cc };
-}
-
 static void gen_string_once(struct tctx *t, const struct jit_ir *ir)
 {
     const struct x86_insn *insn = &ir->insn;
@@ -128,7 +111,7 @@ static void gen_string_once(struct tctx *t, const struct jit_ir *ir)
         emit_mov_rr(&t->e, 8, HR_R12, HR_RAX);
         gen_index(t, insn, R_DI);
         gen_mem_load(t, S_ES, size);
-        gen_compare(t, ir, size);
+        gen_add_sub(t, ir, false, size, HR_R12, HR_RAX);   /* the flags */
         gen_advance(t, insn, R_SI);
         gen_advance(t, insn, R_DI);
         break;
@@ -136,7 +119,7 @@ static void gen_string_once(struct tctx *t, const struct jit_ir *ir)
         gen_load_reg(t, HR_R12, gen_gpr_off(R_AX), size);
         gen_index(t, insn, R_DI);
         gen_mem_load(t, S_ES, size);
-        gen_compare(t, ir, size);
+        gen_add_sub(t, ir, false, size, HR_R12, HR_RAX);   /* the flags */
         gen_advance(t, insn, R_DI);
         break;
     }

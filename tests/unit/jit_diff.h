@@ -3,7 +3,8 @@
  * load_both() puts the same code, data and registers on both in 64-bit or
  * 32-bit protected mode, run_both() runs them to HLT and compare() fails
  * on any difference in registers, RIP, RFLAGS, CR2, the x87/SSE state or
- * guest memory. rnd()/pick() are the random source of the generators. */
+ * guest memory. rnd()/pick() are the random source of the generators,
+ * random_gprs()/random_mxcsr() their starting states. */
 #ifndef TESTS_UNIT_JIT_DIFF_H
 #define TESTS_UNIT_JIT_DIFF_H
 
@@ -259,6 +260,42 @@ static uint64_t rnd(void)
 static unsigned pick(unsigned n)
 {
     return (unsigned)(rnd() % n);
+}
+
+/* random register values: a byte, a 32-bit value, a sign-extended byte
+ * or all 64 bits; with `special`, one in five of the test's own kind */
+static inline void random_gprs(uint64_t *g, uint64_t (*special)(void))
+{
+    for (int r = 0; r < 16; r++) {
+        if (special && pick(5) == 0) {
+            g[r] = special();
+            continue;
+        }
+        uint64_t v = rnd();
+        switch (pick(4)) {
+        case 0: v &= 0xff; break;
+        case 1: v = (uint32_t)v; break;
+        case 2: v = (uint64_t)(int64_t)(int8_t)v; break;
+        default: break;
+        }
+        g[r] = v;
+    }
+}
+
+/* a random MXCSR: any rounding, DAZ, FTZ, sticky flags, and one in
+ * `unmask_one_in` with some exceptions unmasked */
+static inline uint32_t random_mxcsr(unsigned unmask_one_in)
+{
+    uint32_t mx = 0x1f80 | (uint32_t)pick(4) << 13;
+    if (pick(3) == 0)
+        mx |= 0x40;       /* DAZ */
+    if (pick(3) == 0)
+        mx |= 0x8000;     /* FTZ */
+    if (pick(2))
+        mx |= (uint32_t)pick(64);   /* sticky flags */
+    if (pick(unmask_one_in) == 0)
+        mx &= ~((uint32_t)pick(64) << 7);   /* unmasked exceptions */
+    return mx;
 }
 
 #endif

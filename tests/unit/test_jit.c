@@ -142,20 +142,6 @@ static void random_program(enum mode mode, unsigned n, uint8_t *buf,
     *len = e.pos;
 }
 
-static void random_gprs(uint64_t *g)
-{
-    for (int r = 0; r < 16; r++) {
-        uint64_t v = rnd();
-        switch (pick(4)) {
-        case 0: v &= 0xff; break;
-        case 1: v = (uint32_t)v; break;
-        case 2: v = (uint64_t)(int64_t)(int8_t)v; break;
-        default: break;
-        }
-        g[r] = v;
-    }
-}
-
 static void test_random(void **state, enum mode mode, unsigned programs)
 {
     uint8_t code[4096];
@@ -163,7 +149,7 @@ static void test_random(void **state, enum mode mode, unsigned programs)
     for (unsigned p = 0; p < programs; p++) {
         size_t len;
         random_program(mode, 40, code, &len);
-        random_gprs(g);
+        random_gprs(g, NULL);
         load_both(mode, code, len, g);
         char what[64];
         snprintf(what, sizeof(what), "random program %u (mode %d)", p, mode);

@@ -344,20 +344,6 @@ static void gpr_insn(struct prog *p)
     }
 }
 
-static uint32_t random_mxcsr(void)
-{
-    uint32_t mx = 0x1f80 | (uint32_t)pick(4) << 13;
-    if (pick(3) == 0)
-        mx |= 0x40;       /* DAZ */
-    if (pick(3) == 0)
-        mx |= 0x8000;     /* FTZ */
-    if (pick(2))
-        mx |= (uint32_t)pick(64);   /* sticky flags */
-    if (pick(10) == 0)
-        mx &= ~((uint32_t)pick(64) << 7);   /* unmasked exceptions */
-    return mx;
-}
-
 static void test_mxcsr_runs(void **state)
 {
     static struct prog p;
@@ -372,7 +358,7 @@ static void test_mxcsr_runs(void **state)
                 sse_insn(&p);
         }
         put(&p, 0xf4);
-        load_prog(&p, random_mxcsr());
+        load_prog(&p, random_mxcsr(10));
         char what[64];
         snprintf(what, sizeof(what), "sse run %u (mode %d)", i, p.mode);
         run_both(what);

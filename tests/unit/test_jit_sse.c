@@ -321,20 +321,6 @@ static void random_xmm(uint8_t *x)
     }
 }
 
-static uint32_t random_mxcsr(void)
-{
-    uint32_t mx = 0x1f80 | (uint32_t)pick(4) << 13;
-    if (pick(3) == 0)
-        mx |= 0x40;       /* DAZ */
-    if (pick(3) == 0)
-        mx |= 0x8000;     /* FTZ */
-    if (pick(2))
-        mx |= (uint32_t)pick(64);   /* sticky flags */
-    if (pick(8) == 0)
-        mx &= ~((uint32_t)pick(64) << 7);   /* unmasked exceptions */
-    return mx;
-}
-
 static void idt_gates(struct vm *vm, enum mode mode)
 {
     for (int v = 0; v < 32; v++) {
@@ -358,7 +344,7 @@ static void load_sse(const struct prog *p, uint32_t cr0_set,
 {
     uint64_t g[16];
     uint8_t xmm[16][16];
-    uint32_t mx = random_mxcsr();
+    uint32_t mx = random_mxcsr(8);
     for (int r = 0; r < 16; r++) {
         g[r] = pick(4) ? rnd() : pick(2) ? (uint32_t)rnd() : pick(64);
         random_xmm(xmm[r]);

@@ -59,7 +59,7 @@ static void random_string_insn(struct emit *e, enum mode mode)
     }
 }
 
-static void random_gprs(uint64_t *g)
+static void string_gprs(uint64_t *g)
 {
     for (int r = 0; r < 16; r++)
         g[r] = rnd() & (pick(2) ? 0xffffffffffffffffull : 0xff);
@@ -77,7 +77,7 @@ static void test_random(enum mode mode, unsigned programs)
             random_string_insn(&e, mode);
         emit_byte(&e, 0xf4);
         assert_false(e.overflow);
-        random_gprs(g);
+        string_gprs(g);
         load_both(mode, code, e.pos, g);
         idt_all_to(mode, HANDLER);
         char what[64];
