@@ -4,7 +4,8 @@
  * 32-bit protected mode, run_both() runs them to HLT and compare() fails
  * on any difference in registers, RIP, RFLAGS, CR2, the x87/SSE state or
  * guest memory. rnd()/pick() are the random source of the generators,
- * random_gprs()/random_mxcsr() their starting states. */
+ * random_gprs()/random_mxcsr() their starting states, struct prog and
+ * put()/put32() the programs they write. */
 #ifndef TESTS_UNIT_JIT_DIFF_H
 #define TESTS_UNIT_JIT_DIFF_H
 
@@ -260,6 +261,25 @@ static uint64_t rnd(void)
 static unsigned pick(unsigned n)
 {
     return (unsigned)(rnd() % n);
+}
+
+/* a guest program being written byte by byte */
+struct prog {
+    uint8_t b[4096];
+    size_t n;
+    enum mode mode;
+    bool a16;   /* the instruction's memory operand is [SI + disp8] */
+};
+
+static inline void put(struct prog *p, uint8_t v)
+{
+    p->b[p->n++] = v;
+}
+
+static inline void put32(struct prog *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        put(p, (uint8_t)(v >> (8 * i)));
 }
 
 /* random register values: a byte, a 32-bit value, a sign-extended byte

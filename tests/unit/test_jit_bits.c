@@ -10,17 +10,6 @@
  * unmapped page). Registers, RIP, RFLAGS and memory must come out equal. */
 #include "tests/unit/jit_diff.h"
 
-struct prog {
-    uint8_t b[4096];
-    size_t n;
-    enum mode mode;
-    bool a16;   /* this instruction's memory operand is [SI + disp8] */
-};
-
-static void put(struct prog *p, uint8_t v)
-{
-    p->b[p->n++] = v;
-}
 
 #define MEM (-1)   /* the r/m operand is [rSI + disp8] or [SI + disp8] */
 

@@ -18,23 +18,6 @@
 #define HANDLER (CODE + 0x8000ull)   /* a HLT of the filler */
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-struct prog {
-    uint8_t b[4096];
-    size_t n;
-    enum mode mode;
-};
-
-static void put(struct prog *p, uint8_t v)
-{
-    p->b[p->n++] = v;
-}
-
-static void put32(struct prog *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        put(p, (uint8_t)(v >> (8 * i)));
-}
-
 /* a register operand: never rSP or rSI (the data pointer) */
 static unsigned reg(const struct prog *p)
 {

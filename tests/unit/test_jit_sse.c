@@ -121,23 +121,6 @@ static struct tmpl pick_tmpl(void)
 
 /* --- programs --- */
 
-struct prog {
-    uint8_t b[4096];
-    size_t n;
-    enum mode mode;
-};
-
-static void put(struct prog *p, uint8_t v)
-{
-    p->b[p->n++] = v;
-}
-
-static void put32(struct prog *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        put(p, (uint8_t)(v >> (8 * i)));
-}
-
 /* a GPR operand: never RSP (4) or RSI (6, the data pointer) */
 static unsigned gpr(enum mode mode)
 {
