@@ -65,8 +65,8 @@ struct cpu_tlb_entry {
     uint32_t perm;        /* CPU_TLB_* permission bits */
 };
 
-/* tag = linear page | CPU_TLB_VALID; perm bits (the JIT's inlined TLB
- * probe tests them too) */
+/* tag = linear page | CPU_TLB_VALID; perm bits (the JIT's inlined
+ * lookups of code addresses test them too) */
 #define CPU_TLB_VALID 1ull
 #define CPU_TLB_USER (1u << 0)   /* U/S set at every level */
 #define CPU_TLB_WRITE (1u << 1)  /* R/W set at every level */
@@ -77,6 +77,23 @@ struct cpu_tlb_entry {
 #define CPU_TLB_ROM (1u << 6)    /* host pointer is read-only */
 #define CPU_TLB_CODE (1u << 7)   /* page holds cached code: writes are
                                     reported */
+
+/* The same entries as translated code tests them (cpu/mmu.c keeps
+ * tlb_fast[p][i] in step with tlb[i]): for privilege p (0 = CPL 0-2,
+ * 1 = CPL 3), an access whose first and last byte lie in linear page
+ * `read` (or `write`) may go straight to host address addend + linear
+ * address; RAM only, with every check the access needs already passed
+ * (U/S, R/W with the CR0.WP of the fill, D set, no ROM, no cached code).
+ * A page that needs the slow path has CPU_TLB_FAST_NONE, which no page
+ * address equals. */
+struct cpu_tlb_fast {
+    uint64_t read;
+    uint64_t write;
+    uint64_t addend;
+    uint64_t pad;         /* 32 bytes: the probe indexes by shifting */
+};
+
+#define CPU_TLB_FAST_NONE (~0ull)
 
 struct cpu {
     struct x86_state s;   /* RFLAGS arithmetic bits are stale: use
@@ -113,6 +130,7 @@ struct cpu {
 
     /* TLB (cpu/mmu.c) */
     struct cpu_tlb_entry tlb[CPU_TLB_SIZE];
+    struct cpu_tlb_fast tlb_fast[2][CPU_TLB_SIZE];
     uint64_t pdpte[4];    /* PAE PDPTE registers, loaded with CR3 */
     struct cpu *tlb_next; /* the vCPUs whose TLBs the map listener flushes */
 

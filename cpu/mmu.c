@@ -1,7 +1,8 @@
 /* Paging and linear/physical memory access for the interpreter: the page
  * walk in every format (none, 32-bit with PSE/PSE-36, PAE, 4-level with NX
  * and 1 GiB pages), accessed/dirty updates, #PF error codes and CR2, and a
- * direct-mapped TLB from linear pages to host pointers into guest RAM. MMIO,
+ * direct-mapped TLB from linear pages to host pointers into guest RAM, with
+ * the JIT's per-privilege view of it (cpu->tlb_fast) kept in step. MMIO,
  * ROM and pages holding cached code take the slow path through the memory
  * map. Segmentation sits above this (cpu/segment.c). */
 #include <stdlib.h>
@@ -353,6 +354,33 @@ static inline bool tlb_allows(const struct cpu *cpu,
     return true;
 }
 
+/* tlb_fast[*][i] from tlb[i] (cpu/cpu.h) */
+static void tlb_fast_fill(struct cpu *cpu, const struct cpu_tlb_entry *e)
+{
+    size_t i = (size_t)(e - cpu->tlb);
+    uint64_t page = e->tag & PAGE_MASK;
+    uint32_t p = e->perm;
+    bool ram = e->host && (e->tag & TLB_VALID);
+    bool writable = ram && (p & TLB_DIRTY) && !(p & (TLB_ROM | TLB_CODE));
+    for (int user = 0; user < 2; user++) {
+        struct cpu_tlb_fast *f = &cpu->tlb_fast[user][i];
+        bool seen = !user || (p & TLB_USER);
+        bool rw = (p & TLB_WRITE) || (!user && !(cpu->s.cr0 & CR0_WP));
+        f->read = ram && seen ? page : CPU_TLB_FAST_NONE;
+        f->write = writable && seen && rw ? page : CPU_TLB_FAST_NONE;
+        f->addend = ram ? (uint64_t)(uintptr_t)e->host - page : 0;
+    }
+}
+
+static void tlb_drop(struct cpu *cpu, struct cpu_tlb_entry *e)
+{
+    size_t i = (size_t)(e - cpu->tlb);
+    e->tag = 0;
+    for (int user = 0; user < 2; user++)
+        cpu->tlb_fast[user][i].read = cpu->tlb_fast[user][i].write =
+            CPU_TLB_FAST_NONE;
+}
+
 /* Walk and fill the slot of lin; NULL with *err on a page fault */
 static __attribute__((noinline)) struct cpu_tlb_entry *
 tlb_fill(struct cpu *cpu, uint64_t lin, unsigned acc, uint32_t *err)
@@ -371,6 +399,7 @@ tlb_fill(struct cpu *cpu, uint64_t lin, unsigned acc, uint32_t *err)
         e->perm |= TLB_ROM;
     if (cpu->code_page && cpu->code_page(cpu, gpa))
         e->perm |= TLB_CODE;
+    tlb_fast_fill(cpu, e);
     return e;
 }
 
@@ -405,25 +434,25 @@ void mmu_flush(struct cpu *cpu, bool include_global)
 {
     for (int i = 0; i < CPU_TLB_SIZE; i++)
         if (include_global || !(cpu->tlb[i].perm & TLB_GLOBAL))
-            cpu->tlb[i].tag = 0;
+            tlb_drop(cpu, &cpu->tlb[i]);
 }
 
 void mmu_invlpg(struct cpu *cpu, uint64_t lin)
 {
     struct cpu_tlb_entry *e = tlb_slot(cpu, lin);
     if (e->tag == ((lin & PAGE_MASK) | TLB_VALID))
-        e->tag = 0;
+        tlb_drop(cpu, e);
     /* slices of a large page may sit in other slots: drop them all */
     for (int i = 0; i < CPU_TLB_SIZE; i++)
         if (cpu->tlb[i].perm & TLB_LARGE)
-            cpu->tlb[i].tag = 0;
+            tlb_drop(cpu, &cpu->tlb[i]);
 }
 
 void mmu_flush_phys_page(struct cpu *cpu, uint64_t gpa)
 {
     for (int i = 0; i < CPU_TLB_SIZE; i++)
         if (cpu->tlb[i].gpa == (gpa & PAGE_MASK))
-            cpu->tlb[i].tag = 0;
+            tlb_drop(cpu, &cpu->tlb[i]);
 }
 
 /* One listener per memory map flushes the TLBs of every vCPU on it */
@@ -478,6 +507,7 @@ void mmu_init(struct cpu *cpu)
     cpu->tlb_next = tlb_cpus;
     tlb_cpus = cpu;
     cpu->a20_mask = mem_map_a20_mask(cpu->mem);
+    mmu_flush(cpu, true);
 }
 
 void mmu_fini(struct cpu *cpu)

@@ -21,6 +21,8 @@
 /* offsets from RBX */
 #define TLB_OFF ((int32_t)offsetof(struct jit_vcpu, cpu.tlb))
 #define TLB_FIELD(f) (TLB_OFF + (int32_t)offsetof(struct cpu_tlb_entry, f))
+#define FAST_OFF(user) ((int32_t)offsetof(struct jit_vcpu, cpu.tlb_fast[user]))
+#define FAST_FIELD(f) ((int32_t)offsetof(struct cpu_tlb_fast, f))
 #define SEG_FIELD(sr, f)                                                      \
     ((int32_t)(offsetof(struct jit_vcpu, cpu.s.seg) +                         \
                (size_t)(sr) * sizeof(struct x86_segment) +                    \
@@ -146,10 +148,10 @@ void gen_ea(struct tctx *t, const struct x86_insn *insn);
  * zero-extended; stores take the value from R14 */
 void gen_mem_load(struct tctx *t, int seg, unsigned size);
 void gen_mem_store(struct tctx *t, int seg, unsigned size);
-/* the inlined fast path alone: RDX + RAX = the host address of the size
- * bytes at seg:R15, else a jump recorded in c->sites (the caller's slow
- * path patches them) */
-void gen_mem_fast(struct tctx *t, int seg, unsigned size, bool write,
+/* the inlined fast path alone: the host address of the size bytes at
+ * seg:R15 (RAX + the linear address's register, the operand's index),
+ * else a jump recorded in c->sites (the caller's slow path patches them) */
+struct emit_mem gen_mem_fast(struct tctx *t, int seg, unsigned size, bool write,
                   struct cold_path *c);
 /* call fn(v, ...) with RDI = v; other arguments set by the caller */
 void gen_call(struct tctx *t, const void *fn);

@@ -3,8 +3,8 @@
  * cache them (jit/jit_regcache.c); a memory operand becomes its effective
  * address (R15), the segment checks the interpreter would make (limit,
  * type, or nothing in 64-bit mode), then an inlined probe of the vCPU's TLB
- * (cpu->tlb, the interpreter's own) that reaches guest RAM through the host
- * pointer. Anything the fast path does not cover (a TLB miss, a page
+ * as cpu->tlb_fast presents it (one tag compare for the CPL's read or write
+ * rights, then the host address from the entry's addend). Anything the fast path does not cover (a TLB miss, a page
  * crossing, MMIO, ROM, a page holding translated code, a permission the
  * entry lacks, an unusual segment) calls the helper, which goes through
  * cpu_read()/cpu_write() with cpu->insn_rip set, so faults are precise. */
@@ -254,51 +254,34 @@ static int gen_lin(struct tctx *t, int seg, unsigned size, bool write,
     return HR_RSI;
 }
 
-/* the host address of linear address `lin` as RDX + RAX, or slow. The
- * entry is the one of lin's page; its tag is compared with the page of
- * the access's last byte, so an access that crosses a page misses. */
-static void gen_tlb_probe(struct tctx *t, int lin, unsigned size, bool write,
-                          struct cold_path *c)
+/* the host address of linear address `lin` as [RAX + lin], or slow: the
+ * entry of lin's page in the TLB as translated code sees it (struct
+ * cpu_tlb_fast) must hold the page of the access's last byte, so an access
+ * that crosses a page misses */
+static struct emit_mem gen_tlb_probe(struct tctx *t, int lin, unsigned size,
+                                     bool write, struct cold_path *c)
 {
     struct emit *e = &t->e;
+    int32_t entry = FAST_OFF(t->user);
     emit_mov_rr(e, 4, HR_RCX, lin);
     emit_shift_ri(e, ES_SHR, 4, HR_RCX, 12 - 5);
     emit_alu_ri(e, EA_AND, 4, HR_RCX, (CPU_TLB_SIZE - 1) << 5);
     emit_lea(e, 8, HR_RAX, emit_m(lin, (int32_t)size - 1));
     emit_alu_ri(e, EA_AND, 8, HR_RAX, -4096);
-    emit_alu_ri(e, EA_OR, 8, HR_RAX, (int32_t)CPU_TLB_VALID);
     emit_alu_rm(e, EA_CMP, 8, HR_RAX,
-                emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(tag)));
+                emit_mi(HR_RBX, HR_RCX, 1,
+                        entry + (write ? FAST_FIELD(write) : FAST_FIELD(read))));
     to_slow(t, c, CC_NE);
-    struct emit_mem perm = emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(perm));
-    if (write) {
-        /* D set, R/W as the CPL and CR0.WP need, not ROM, not code */
-        uint32_t want = CPU_TLB_DIRTY;
-        if (t->user)
-            want |= CPU_TLB_USER | CPU_TLB_WRITE;
-        else if (t->wp)
-            want |= CPU_TLB_WRITE;
-        uint32_t mask = want | CPU_TLB_ROM | CPU_TLB_CODE;
-        emit_load(e, 4, HR_RAX, perm);
-        emit_alu_ri(e, EA_AND, 4, HR_RAX, (int32_t)mask);
-        emit_alu_ri(e, EA_CMP, 4, HR_RAX, (int32_t)want);
-        to_slow(t, c, CC_NE);
-    } else if (t->user) {
-        emit_test_mi(e, 1, perm, CPU_TLB_USER);
-        to_slow(t, c, CC_E);
-    }
-    emit_load(e, 8, HR_RDX, emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(host)));
-    emit_test_rr(e, 8, HR_RDX, HR_RDX);
-    to_slow(t, c, CC_E);
-    emit_mov_rr(e, 4, HR_RAX, lin);
-    emit_alu_ri(e, EA_AND, 4, HR_RAX, 0xfff);
+    emit_load(e, 8, HR_RAX, emit_mi(HR_RBX, HR_RCX, 1,
+                                    entry + FAST_FIELD(addend)));
+    return emit_mi(HR_RAX, lin, 1, 0);
 }
 
-void gen_mem_fast(struct tctx *t, int seg, unsigned size, bool write,
-                  struct cold_path *c)
+struct emit_mem gen_mem_fast(struct tctx *t, int seg, unsigned size,
+                             bool write, struct cold_path *c)
 {
     int lin = gen_lin(t, seg, size, write, c);
-    gen_tlb_probe(t, lin, size, write, c);
+    return gen_tlb_probe(t, lin, size, write, c);
 }
 
 static void gen_mem(struct tctx *t, int seg, unsigned size, bool write)
@@ -311,9 +294,7 @@ static void gen_mem(struct tctx *t, int seg, unsigned size, bool write)
         emit_cold_body(t, &c);   /* every access through the helper (the
                                     cache is off: see rc_before) */
     } else {
-        int lin = gen_lin(t, seg, size, write, &c);
-        gen_tlb_probe(t, lin, size, write, &c);
-        struct emit_mem m = emit_mi(HR_RDX, HR_RAX, 1, 0);
+        struct emit_mem m = gen_mem_fast(t, seg, size, write, &c);
         if (write)
             emit_store(e, size, m, HR_R14);
         else

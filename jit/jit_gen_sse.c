@@ -61,6 +61,7 @@ struct sse_plan {
     bool fp;             /* floating point: MXCSR applies */
     bool imm, merge, zext, wide;
     bool xmm0;           /* reads XMM0 (BLENDV) */
+    struct emit_mem mem; /* a 16-byte memory operand on the fast path */
 };
 
 static unsigned mand_prefix(const struct x86_insn *insn)
@@ -333,12 +334,6 @@ static void to_slow(struct tctx *t, struct cold_path *s, enum emit_cc cc)
     s->sites[s->nsites++] = emit_jcc(&t->e, cc, NULL);
 }
 
-/* the host address of a 16-byte operand on the fast path */
-static struct emit_mem fast_m(void)
-{
-    return emit_mi(HR_RDX, HR_RAX, 1, 0);
-}
-
 /* the interpreter unless the guest MXCSR masks all six exceptions */
 static void check_mxcsr(struct tctx *t, struct cold_path *s)
 {
@@ -411,7 +406,7 @@ static void host_op(struct tctx *t, const struct sse_plan *p, bool rex_w,
 
 /* The source operand W of a host operation: the guest register as an
  * aligned memory operand, or XSRC holding the memory operand (16 bytes at
- * RDX+RAX, or the loaded RAX) */
+ * p->mem, or the loaded RAX) */
 static struct emit_mem src_operand(struct tctx *t, const struct sse_plan *p,
                                    bool *in_reg)
 {
@@ -420,7 +415,7 @@ static struct emit_mem src_operand(struct tctx *t, const struct sse_plan *p,
     if (insn->mod == 3)
         return xmm_m(insn->rm, 0);
     if (p->msize == 16)
-        emit_movdqu_load(&t->e, XSRC, fast_m());
+        emit_movdqu_load(&t->e, XSRC, p->mem);
     else
         emit_movq_xr(&t->e, XSRC, HR_RAX);
     return emit_m(HR_NONE, 0);
@@ -464,7 +459,7 @@ static void gen_load(struct tctx *t, const struct sse_plan *p)
         if (insn->mod == 3)
             emit_movdqa_load(e, XD, xmm_m(insn->rm, 0));
         else
-            emit_movdqu_load(e, XD, fast_m());
+            emit_movdqu_load(e, XD, p->mem);
         emit_movdqa_store(e, d, XD);
     } else {
         emit_store(e, 8, d, HR_RAX);   /* zero-extended by the load */
@@ -482,7 +477,7 @@ static void gen_store(struct tctx *t, const struct sse_plan *p)
         if (insn->mod == 3)
             emit_movdqa_store(e, xmm_m(insn->rm, 0), XD);
         else
-            emit_movdqu_store(e, fast_m(), XD);
+            emit_movdqu_store(e, p->mem, XD);
         return;
     }
     if (insn->mod == 3) {
@@ -650,9 +645,10 @@ void gen_sse(struct tctx *t, const struct jit_ir *ir)
     if (insn->mod != 3) {
         gen_ea(t, insn);
         if (p.msize == 16) {
-            gen_mem_fast(t, mem_seg(insn), 16, !reads_memory(&p), &slow);
-            if (p.align) {   /* the offset in the page, in RAX */
-                emit_test_ri(e, 4, HR_RAX, 15);
+            p.mem = gen_mem_fast(t, mem_seg(insn), 16, !reads_memory(&p),
+                                 &slow);
+            if (p.align) {   /* the linear address, the operand's index */
+                emit_test_ri(e, 4, p.mem.index, 15);
                 to_slow(t, &slow, CC_NE);
             }
         } else if (reads_memory(&p)) {

@@ -409,6 +409,61 @@ static void test_page_fault(void **state)
     assert_int_equal(rip, CODE + 0x10);
 }
 
+/*
+ * bits 64             ; a read-only page (6-8 MiB) under CR0.WP
+ *     mov ecx, 200
+ * l:  mov eax, [rsi]      ; reads it
+ *     add [rdi], eax
+ *     dec ecx
+ *     jnz l
+ *     mov rax, cr0
+ *     btr eax, 16         ; WP off: CPL 0 may write it
+ *     mov cr0, rax
+ *     mov ecx, 200
+ * l2: add [rsi], ecx
+ *     dec ecx
+ *     jnz l2
+ *     bts eax, 16         ; WP on: the same write is a #PF
+ *     mov cr0, rax
+ *     mov edx, [rsi]      ; the page back in the TLB
+ *     mov [rsi], ebx
+ *     hlt
+ * handler (at 0x100800): hlt
+ */
+static const uint8_t prog_wp[] = {
+    0xb9, 0xc8, 0x00, 0x00, 0x00, 0x8b, 0x06, 0x01, 0x07, 0xff, 0xc9, 0x75,
+    0xf8, 0x0f, 0x20, 0xc0, 0x0f, 0xba, 0xf0, 0x10, 0x0f, 0x22, 0xc0, 0xb9,
+    0xc8, 0x00, 0x00, 0x00, 0x01, 0x0e, 0xff, 0xc9, 0x75, 0xfa, 0x0f, 0xba,
+    0xe8, 0x10, 0x0f, 0x22, 0xc0, 0x8b, 0x16, 0x89, 0x1e, 0xf4
+};
+
+/* the inlined TLB probe follows the page's R/W bit and CR0.WP */
+static void test_write_protect(void **state)
+{
+    uint64_t g[16] = { 0 };
+    g[R_SI] = 0x600000;
+    g[R_DI] = DATA;
+    g[R_BX] = 0x1234;
+    load_both(M64, prog_wp, sizeof(prog_wp), g);
+    struct vm *vms[2] = { &vi, &vj };
+    for (int k = 0; k < 2; k++) {
+        put64(vms[k], PML4 + 0x2000 + 8 * 3, (3ull << 21) | 0x85);
+        put64(vms[k], 0x600000, 5);
+        put64(vms[k], DATA, 0);
+        vms[k]->ram[0x100800] = 0xf4;
+        idt_gate64(vms[k], 14, 0x100800);
+        mmu_flush(vms[k]->cpu, true);
+    }
+    run_both("write protect");
+    assert_int_equal(vj.cpu->s.cr2, 0x600000);
+    assert_int_equal(vj.cpu->s.rip, 0x100801);
+    uint32_t sum, ro;
+    memcpy(&sum, vj.ram + DATA, 4);
+    memcpy(&ro, vj.ram + 0x600000, 4);
+    assert_int_equal(sum, 200 * 5);
+    assert_int_equal(ro, 5 + 200 * 201 / 2);
+}
+
 /* --- interrupts --- */
 
 static int intr_count;
@@ -607,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_smc_page),
         cmocka_unit_test(test_dma),
         cmocka_unit_test(test_page_fault),
+        cmocka_unit_test(test_write_protect),
         cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_cr3_switch),
         cmocka_unit_test(test_speed),
