@@ -10,7 +10,8 @@
  *   RBX      struct jit_vcpu * (also struct cpu *)
  *   R12-R15  values that must survive helper calls (operands, address)
  *   R8-R11, RDI, RBP  guest registers cached within a block: touched only
- *            through gen_load_reg/gen_store_reg (jit/jit_regcache.c)
+ *            through gen_load_reg/gen_store_reg and rc_reg
+ *            (jit/jit_regcache.c)
  *   others   scratch; RSP is 16-byte aligned at every helper call. */
 #ifndef JIT_JIT_H
 #define JIT_JIT_H

@@ -102,20 +102,56 @@ void store_opnd(struct tctx *t, const struct x86_insn *insn, int i,
     }
 }
 
+/* the guest register operand 0 names in its register form, or -1 */
+static int opnd0_reg(const struct x86_insn *insn)
+{
+    const struct x86_operand *o = &insn->op->opnd[0];
+    if (o->method == OM_REG)
+        return o->reg;
+    if (o->method == OM_G)
+        return insn->reg;
+    if (o->method == OM_Z || (is_rm(o->method) && insn->mod == 3))
+        return insn->rm;
+    return -1;
+}
+
 /* a register destination of a 4-byte result takes all 8 bytes at once */
 void store_result(struct tctx *t, const struct x86_insn *insn,
                   unsigned size, int h)
 {
-    const struct x86_operand *o = &insn->op->opnd[0];
-    bool reg = o->method == OM_G || o->method == OM_Z ||
-               o->method == OM_REG || (is_rm(o->method) && insn->mod == 3);
-    if (size != 4 || !reg) {
+    int r = opnd0_reg(insn);
+    if (size != 4 || r < 0)
         store_opnd(t, insn, 0, size, h);
-        return;
-    }
-    unsigned r = o->method == OM_REG ? o->reg
-                 : o->method == OM_G ? insn->reg : insn->rm;
-    gen_store_reg(t, gen_gpr_off(r), 8, h);
+    else
+        gen_store_reg(t, gen_gpr_off((unsigned)r), 8, h);
+}
+
+int in_place(struct tctx *t, const struct x86_insn *insn, unsigned size,
+             bool load)
+{
+    int r = opnd0_reg(insn);
+    if (size < 4 || r < 0)
+        return -1;
+    return rc_reg(t, gen_gpr_off((unsigned)r), load);
+}
+
+/* operand i in its register form, in the host register caching it
+ * (filled from memory if need be), or -1 */
+static int cached_opnd(struct tctx *t, const struct x86_insn *insn, int i,
+                       unsigned size)
+{
+    const struct x86_operand *o = &insn->op->opnd[i];
+    if (o->method == OM_G)
+        return rc_reg(t, gen_reg_off(insn, insn->reg, size), true);
+    if (is_rm(o->method) && insn->mod == 3)
+        return rc_reg(t, gen_reg_off(insn, insn->rm, size), true);
+    return -1;
+}
+
+static bool is_imm(const struct x86_insn *insn, int i)
+{
+    return insn->op->opnd[i].method == OM_I ||
+           insn->op->opnd[i].method == OM_IS;
 }
 
 static bool writes_memory(const struct x86_insn *insn)
@@ -303,36 +339,49 @@ void gen_add_sub(struct tctx *t, const struct jit_ir *ir, bool add,
 static void gen_mov(struct tctx *t, const struct x86_insn *insn)
 {
     unsigned size = opnd_size(insn, 0);
+    int src = -1, d = -1;
+    if (!insn->has_mem && size >= 4 &&
+        (is_imm(insn, 1) || (src = cached_opnd(t, insn, 1, size)) >= 0))
+        d = in_place(t, insn, size, false);
+    if (d >= 0) {   /* straight into the cached register */
+        if (src >= 0)
+            emit_mov_rr(&t->e, size, d, src);
+        else
+            load_opnd(t, insn, 1, size, d);
+        rc_written(t, d);
+        return;
+    }
     if (insn->has_mem)
         gen_ea(t, insn);
     load_opnd(t, insn, 1, size, HR_R12);
     store_result(t, insn, size, HR_R12);
 }
 
-/* R14 op= operand 1, taken straight from the guest register or the
- * immediate when it is one */
+/* host register w op= operand 1: the immediate, the host register
+ * caching the guest register, or the guest register or memory operand
+ * through R13 */
 static void gen_alu_source(struct tctx *t, const struct x86_insn *insn,
-                           enum emit_alu op, unsigned size)
+                           enum emit_alu op, unsigned size, int w)
 {
     const struct x86_operand *o = &insn->op->opnd[1];
     struct emit *e = &t->e;
-    if (o->method == OM_I || o->method == OM_IS) {
-        emit_alu_ri(e, op, size, HR_R14,
+    if (is_imm(insn, 1)) {
+        emit_alu_ri(e, op, size, w,
                     (int32_t)((uint64_t)insn->imm & mask_of(size)));
         return;
     }
     bool reg = o->method == OM_G || (is_rm(o->method) && insn->mod == 3);
-    int32_t off = reg ? gen_reg_off(insn, o->method == OM_G ? insn->reg
-                                                            : insn->rm, size)
-                      : 0;
-    int cached = reg ? rc_host_of(t, off) : -1;
+    int cached = cached_opnd(t, insn, 1, size);
     if (cached >= 0) {
-        emit_alu_rr(e, op, size, HR_R14, cached);
+        emit_alu_rr(e, op, size, w, cached);
     } else if (reg && !t->rc_on) {
-        emit_alu_rm(e, op, size, HR_R14, emit_m(HR_RBX, off));
+        emit_alu_rm(e, op, size, w,
+                    emit_m(HR_RBX, gen_reg_off(insn, o->method == OM_G
+                                                         ? insn->reg
+                                                         : insn->rm, size)));
     } else {
         load_opnd(t, insn, 1, size, HR_R13);
-        emit_alu_rr(e, op, size, HR_R14, HR_R13);
+        emit_alu_rr(e, op, size, w, HR_R13);
     }
 }
 
@@ -350,10 +399,19 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
     bool arith = id == I_ADD || id == I_SUB || id == I_CMP || carry;
     if (insn->has_mem)
         gen_ea(t, insn);
+    int w = HR_R14;   /* where the result is */
     if (!carry && !(arith && ir->keep_cc)) {
-        /* the record needs the result only: operate on R14 in place */
-        load_opnd(t, insn, 0, size, HR_R14);
-        gen_alu_source(t, insn, (enum emit_alu)ops[id], size);
+        /* the record needs the result only: operate in place, on the
+         * cached register or on R14 */
+        int d = id == I_CMP || id == I_TEST ? -1 : in_place(t, insn, size,
+                                                              true);
+        if (d < 0)
+            load_opnd(t, insn, 0, size, HR_R14);
+        else
+            w = d;
+        gen_alu_source(t, insn, (enum emit_alu)ops[id], size, w);
+        if (d >= 0)
+            rc_written(t, d);
     } else {
         load_opnd(t, insn, 0, size, HR_R12);
         load_opnd(t, insn, 1, size, HR_R13);
@@ -382,11 +440,11 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
             emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), HR_R12);
             emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), HR_R13);
         }
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), w);
     }
     t->fl = (struct flag_state){ .op = ir->keep_cc && !carry ? (int)op : -1,
                                  .size = size, .host = true };
-    if (id != I_CMP && id != I_TEST)
+    if (id != I_CMP && id != I_TEST && w == HR_R14)
         store_result(t, insn, size, HR_R14);
     if (!ir->keep_cc)
         t->fl.host = false;   /* nothing may read them: keep it simple */
@@ -398,6 +456,16 @@ static void gen_incdec(struct tctx *t, const struct jit_ir *ir)
     struct emit *e = &t->e;
     bool inc = insn->op->id == I_INC;
     unsigned size = opnd_size(insn, 0);
+    int d = ir->keep_cc ? -1 : in_place(t, insn, size, true);
+    if (d >= 0) {   /* no record: on the cached register */
+        if (inc)
+            emit_inc(e, size, d);
+        else
+            emit_dec(e, size, d);
+        rc_written(t, d);
+        t->fl = (struct flag_state){ .op = -1 };
+        return;
+    }
     if (ir->keep_cc)
         gen_carry(t, HR_R13);
     if (insn->has_mem)
@@ -424,10 +492,16 @@ static void gen_incdec(struct tctx *t, const struct jit_ir *ir)
 static void gen_not(struct tctx *t, const struct x86_insn *insn)
 {
     unsigned size = opnd_size(insn, 0);
+    int d = in_place(t, insn, size, true);
+    if (d >= 0) {   /* NOT leaves the flags alone */
+        emit_not(&t->e, size, d);
+        rc_written(t, d);
+        return;
+    }
     if (insn->has_mem)
         gen_ea(t, insn);
     load_opnd(t, insn, 0, size, HR_R14);
-    emit_not(&t->e, size, HR_R14);   /* NOT leaves the flags alone */
+    emit_not(&t->e, size, HR_R14);
     store_result(t, insn, size, HR_R14);
 }
 
@@ -437,6 +511,13 @@ static void gen_neg(struct tctx *t, const struct jit_ir *ir)
     const struct x86_insn *insn = &ir->insn;
     struct emit *e = &t->e;
     unsigned size = opnd_size(insn, 0);
+    int d = ir->keep_cc ? -1 : in_place(t, insn, size, true);
+    if (d >= 0) {   /* no record: on the cached register */
+        emit_neg(e, size, d);
+        rc_written(t, d);
+        t->fl = (struct flag_state){ .op = -1 };
+        return;
+    }
     if (insn->has_mem)
         gen_ea(t, insn);
     load_opnd(t, insn, 0, size, HR_R12);
@@ -480,6 +561,17 @@ static void gen_imul(struct tctx *t, const struct jit_ir *ir)
 
 static void gen_lea(struct tctx *t, const struct x86_insn *insn)
 {
+    unsigned size = insn->opsize;
+    if (t->rc_on && size >= 4 && insn->addrsize >= 4 && !insn->rip_relative &&
+        (insn->base >= 0 || insn->index >= 0)) {
+        /* one host LEA into the cached register; a 32-bit address or
+         * result is the low half of the 64-bit sum */
+        struct emit_mem m = gen_ea_operand(t, insn);
+        int d = in_place(t, insn, size, false);
+        emit_lea(&t->e, insn->addrsize == 4 ? 4 : size, d, m);
+        rc_written(t, d);
+        return;
+    }
     gen_ea(t, insn);
     gen_store_reg(t, gen_reg_off(insn, insn->reg, insn->opsize),
                   insn->opsize, HR_R15);
@@ -488,10 +580,23 @@ static void gen_lea(struct tctx *t, const struct x86_insn *insn)
 static void gen_movx(struct tctx *t, const struct x86_insn *insn)
 {
     unsigned dsize = insn->opsize, ssize = opnd_size(insn, 1);
+    bool sx = insn->op->id != I_MOVZX && ssize < dsize;
+    int src = -1, d = -1;
+    if (!insn->has_mem && dsize >= 4 &&
+        (src = cached_opnd(t, insn, 1, ssize)) >= 0)
+        d = in_place(t, insn, dsize, false);
+    if (d >= 0) {   /* straight into the cached register */
+        if (sx)
+            emit_movsx_rr(&t->e, dsize, ssize, d, src);
+        else
+            emit_movzx_rr(&t->e, ssize, d, src);
+        rc_written(t, d);
+        return;
+    }
     if (insn->has_mem)
         gen_ea(t, insn);
     load_opnd(t, insn, 1, ssize, HR_R12);
-    if (insn->op->id != I_MOVZX && ssize < dsize)
+    if (sx)
         emit_movsx_rr(&t->e, dsize == 2 ? 4 : dsize, ssize, HR_R12, HR_R12);
     /* zero-extending loads, and MOVSX to 32 bits zero-extends */
     store_result(t, insn, dsize, HR_R12);

@@ -58,6 +58,8 @@ struct jit_ir {
     bool reads_cc;       /* reads the lazy-flags record */
     bool writes_cc;      /* replaces the record without reading it */
     bool keep_cc;        /* liveness: its record must be written */
+    uint32_t gprs;       /* bit g: names guest register g; RC_LIVES:
+                            the register cache lives across it */
     interp_fn fn;        /* the interpreter's handler (fallback) */
 };
 
@@ -71,12 +73,12 @@ struct flag_state {
 
 /* guest registers cached in host registers (jit/jit_regcache.c) */
 #define RC_SLOTS 6
+#define RC_LIVES (1u << 16)
 struct regcache {
     int8_t slot_of[16];       /* guest register -> slot, or -1 */
     int8_t reg_of[RC_SLOTS];  /* slot -> guest register, or -1 */
     uint8_t dirty;            /* slots memory does not have yet */
-    uint16_t clock;
-    uint16_t used[RC_SLOTS];  /* clock of the last use: LRU eviction */
+    uint8_t pinned;           /* slots the current instruction has taken */
 };
 
 /* a piece of code out of the hot path (jit/jit_gen_mem.c): the slow path
@@ -118,7 +120,7 @@ struct tctx {
     bool rc_on;          /* this instruction may use the cache */
 };
 
-/* jit_regcache.c */
+/* jit_regcache.c: at the start of a block (after classify) */
 void rc_begin(struct tctx *t);
 /* before instruction ir: the cache on, or written back and off */
 void rc_before(struct tctx *t, const struct jit_ir *ir);
@@ -131,8 +133,15 @@ void rc_reload(struct tctx *t, const struct regcache *rc);
  * false when the caller must use memory */
 bool rc_load(struct tctx *t, int host, int32_t off, unsigned size);
 bool rc_store(struct tctx *t, int32_t off, unsigned size, int host);
-/* the host register caching the guest register at off, or -1 */
-int rc_host_of(const struct tctx *t, int32_t off);
+/* for code that works on the cached register itself: the host register
+ * of the whole guest register at off (its slot filled, from memory when
+ * `load`), or -1 when the cache is off or off is AH..BH. A slot filled
+ * without loading holds nothing yet: the caller writes it at once, after
+ * every read and memory access of the instruction. rc_written: the
+ * guest register in host register h was changed (before anything that
+ * may spill it, such as a helper call) */
+int rc_reg(struct tctx *t, int32_t off, bool load);
+void rc_written(struct tctx *t, int h);
 /* memory is about to be written at guest-register offset off directly */
 void rc_forget(struct tctx *t, int32_t off);
 
@@ -144,6 +153,10 @@ void gen_load_reg(struct tctx *t, int host, int32_t off, unsigned size);
 void gen_store_reg(struct tctx *t, int32_t off, unsigned size, int host);
 /* effective address of the modrm memory operand into R15 */
 void gen_ea(struct tctx *t, const struct x86_insn *insn);
+/* [base + index * scale + disp] (64-bit sum) with the host registers that
+ * cache the base and index, or R15 and RAX loaded with them (not for RIP-
+ * relative or absolute operands) */
+struct emit_mem gen_ea_operand(struct tctx *t, const struct x86_insn *insn);
 /* load/store `size` bytes at seg:R15 (R15 kept); loads end in RAX,
  * zero-extended; stores take the value from R14 */
 void gen_mem_load(struct tctx *t, int seg, unsigned size);
@@ -215,6 +228,12 @@ void forget_record(struct tctx *t);
  * zero-extended (from a 32-bit load or host operation) */
 void store_result(struct tctx *t, const struct x86_insn *insn,
                   unsigned size, int h);
+/* operand 0, a 4- or 8-byte guest register, changed in place in the
+ * host register caching it (filled, from memory when `load`; see
+ * rc_reg): that host register, or -1 (a memory or byte/word operand,
+ * the cache off) */
+int in_place(struct tctx *t, const struct x86_insn *insn, unsigned size,
+             bool load);
 /* push R14 (size bytes) */
 void gen_push_r14(struct tctx *t, unsigned size);
 bool gen_native(struct tctx *t, const struct jit_ir *ir);

@@ -286,6 +286,13 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
     unsigned size = gen_opnd_bytes(insn, insn->op->opnd[0].size);
     unsigned id = insn->op->id, bits = 8 * size, c = 0;
     bool var = !const_count(insn, size, &c);
+    enum emit_shift op = id == I_SHL ? ES_SHL : id == I_SHR ? ES_SHR : ES_SAR;
+    int d = !var && c && !ir->keep_cc ? in_place(t, insn, size, true) : -1;
+    if (d >= 0) {   /* no record: on the cached register */
+        emit_shift_ri(e, op, size, d, (uint8_t)c);
+        rc_written(t, d);
+        return;
+    }
     if (insn->has_mem)
         gen_ea(t, insn);
     rm_load(t, insn, size, HR_R12);
@@ -302,7 +309,6 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
         emit_movsx_rr(e, 8, size, HR_R14, HR_R12);
     else
         emit_mov_rr(e, 8, HR_R14, HR_R12);
-    enum emit_shift op = id == I_SHL ? ES_SHL : id == I_SHR ? ES_SHR : ES_SAR;
     if (var)
         emit_shift_rcl(e, op, hsize, HR_R14);
     else
@@ -334,7 +340,9 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
 }
 
 /* ROL/ROR: CF = LSB(res) (ROL) or MSB(res) (ROR); OF = MSB(res) ^ CF
- * (ROL) or MSB(res) ^ MSB-1(res) (ROR); the rest stay */
+ * (ROL) or MSB(res) ^ MSB-1(res) (ROR); the rest stay. A 4- or 8-byte
+ * register rotated by a constant is rotated in the host register that
+ * caches it. */
 static void gen_rotate(struct tctx *t, const struct jit_ir *ir)
 {
     const struct x86_insn *insn = &ir->insn;
@@ -342,31 +350,39 @@ static void gen_rotate(struct tctx *t, const struct jit_ir *ir)
     unsigned size = gen_opnd_bytes(insn, insn->op->opnd[0].size);
     unsigned bits = 8 * size, c = 0;
     bool var = !const_count(insn, size, &c), rol = insn->op->id == I_ROL;
-    if (insn->has_mem)
-        gen_ea(t, insn);
-    rm_load(t, insn, size, HR_R14);
+    int w = c % bits ? in_place(t, insn, size, true) : -1;
+    bool cached = w >= 0;
+    if (!cached) {
+        if (insn->has_mem)
+            gen_ea(t, insn);
+        w = HR_R14;
+        rm_load(t, insn, size, w);
+    }
     enum emit_shift op = rol ? ES_ROL : ES_ROR;
     if (var) {
         load_cl(t, size);
-        emit_shift_rcl(e, op, size, HR_R14);
+        emit_shift_rcl(e, op, size, w);
     } else if (c % bits) {
-        emit_shift_ri(e, op, size, HR_R14, (uint8_t)(c % bits));
+        emit_shift_ri(e, op, size, w, (uint8_t)(c % bits));
     }
+    if (cached)   /* before merge_flags() may spill it for a helper */
+        rc_written(t, w);
     if (ir->keep_cc && (var || c)) {
         struct zero_skip skip = skip_if_zero_count(t, var);
         if (rol) {
-            emit_mov_rr(e, 4, HR_RDX, HR_R14);
+            emit_mov_rr(e, 4, HR_RDX, w);
             emit_alu_ri(e, EA_AND, 4, HR_RDX, 1);
-            of_from_bits(t, HR_R14, bits - 1, HR_RDX, 0);
+            of_from_bits(t, w, bits - 1, HR_RDX, 0);
         } else {
-            emit_mov_rr(e, 8, HR_RDX, HR_R14);
+            emit_mov_rr(e, 8, HR_RDX, w);
             emit_shift_ri(e, ES_SHR, 8, HR_RDX, (uint8_t)(bits - 1));
-            of_from_bits(t, HR_R14, bits - 1, HR_R14, bits - 2);
+            of_from_bits(t, w, bits - 1, w, bits - 2);
         }
         merge_flags(t, FL_CF | FL_OF);
         skip_end(t, &skip);
     }
-    rm_store(t, insn, size);
+    if (!cached)
+        rm_store(t, insn, size);
 }
 
 /* SHLD/SHRD (16-bit counts below 16 only): the host instruction gives

@@ -44,6 +44,23 @@ void gen_store_reg(struct tctx *t, int32_t off, unsigned size, int host)
     emit_store(&t->e, size, emit_m(HR_RBX, off), host);
 }
 
+/* guest register r in the host register caching it, or in tmp */
+static int ea_reg(struct tctx *t, int r, int tmp)
+{
+    int h = rc_reg(t, gen_gpr_off((unsigned)r), true);
+    if (h >= 0)
+        return h;
+    emit_load(&t->e, 8, tmp, emit_m(HR_RBX, gen_gpr_off((unsigned)r)));
+    return tmp;
+}
+
+struct emit_mem gen_ea_operand(struct tctx *t, const struct x86_insn *insn)
+{
+    int base = insn->base >= 0 ? ea_reg(t, insn->base, HR_R15) : HR_NONE;
+    int index = insn->index >= 0 ? ea_reg(t, insn->index, HR_RAX) : HR_NONE;
+    return emit_mi(base, index, insn->scale, (int32_t)insn->disp);
+}
+
 void gen_ea(struct tctx *t, const struct x86_insn *insn)
 {
     struct emit *e = &t->e;
@@ -55,24 +72,19 @@ void gen_ea(struct tctx *t, const struct x86_insn *insn)
                     (t->cur->next + (uint64_t)insn->disp) & mask);
         return;
     }
-    int32_t disp = (int32_t)insn->disp;
-    if (insn->base >= 0)
-        gen_load_reg(t, HR_R15, gen_gpr_off((unsigned)insn->base), 8);
-    if (insn->index >= 0) {
-        gen_load_reg(t, HR_RAX, gen_gpr_off((unsigned)insn->index), 8);
-        emit_lea(e, 8, HR_R15,
-                 emit_mi(insn->base >= 0 ? HR_R15 : HR_NONE, HR_RAX,
-                         insn->scale, disp));
-    } else if (insn->base >= 0) {
-        if (disp)
-            emit_lea(e, 8, HR_R15, emit_m(HR_R15, disp));
-    } else {
-        emit_mov_ri(e, 8, HR_R15, (uint64_t)(int64_t)disp & mask);
+    if (insn->base < 0 && insn->index < 0) {
+        emit_mov_ri(e, 8, HR_R15, (uint64_t)(int64_t)insn->disp & mask);
         return;
     }
-    if (insn->addrsize == 4)
-        emit_mov_rr(e, 4, HR_R15, HR_R15);
-    else if (insn->addrsize == 2)
+    struct emit_mem m = gen_ea_operand(t, insn);
+    if (m.index == HR_NONE && m.disp == 0 && insn->addrsize == 8) {
+        if (m.base != HR_R15)
+            emit_mov_rr(e, 8, HR_R15, m.base);
+        return;
+    }
+    /* a 32-bit address is the low half of the 64-bit sum */
+    emit_lea(e, insn->addrsize == 4 ? 4 : 8, HR_R15, m);
+    if (insn->addrsize == 2)
         emit_movzx_rr(e, 2, HR_R15, HR_R15);
 }
 

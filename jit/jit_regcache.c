@@ -1,15 +1,19 @@
 /* Guest general registers cached in host registers within a block. A
  * guest register read or written by the instructions whose generators
- * are known to reach registers only through gen_load_reg/gen_store_reg
+ * are known to reach registers only through gen_load_reg/gen_store_reg,
+ * or rc_reg for the simple forms that work on the cached register itself
  * (MOV, the ALU group, LEA, MOVZX/MOVSX, INC/DEC, NOT/NEG, IMUL, SETcc,
  * CMOVcc, PUSH/POP, shifts and rotates by a constant) is kept in one of
- * six host registers the rest of the generated code leaves alone (the
- * least recently used one gives way); a write only marks it dirty. Memory (cpu->s.gpr) is brought up to date
- * before anything else looks at it: before any other instruction (which
- * then runs with the cache off), before each helper call (which
- * clobbers the host registers: they are reloaded after it), in the slow
- * paths and exits out of line (from the state recorded where they
- * branch off), and before the block's exits. A fault therefore always
+ * six host registers the rest of the generated code leaves alone; a
+ * write only marks it dirty. When all six are taken, the register the
+ * block names again the farthest ahead (or not at all before the cache
+ * is next emptied) gives way, a clean one first among equals (Belady's
+ * choice, from what each instruction names: rc_begin). Memory
+ * (cpu->s.gpr) is brought up to date before anything else looks at it:
+ * before any other instruction (which then runs with the cache off),
+ * before each helper call (which clobbers the host registers: they are
+ * reloaded after it), in the slow paths and exits out of line (from the
+ * state recorded where they branch off), and before the block's exits. A fault therefore always
  * finds the guest registers in memory as the instruction started.
  *
  * Translation-time rule: a slot is filled or dropped only where every
@@ -26,7 +30,51 @@ static int reg_of_off(int32_t off)
     return rel >= 0 && rel < 16 * 8 && rel % 8 == 0 ? rel / 8 : -1;
 }
 
-void rc_begin(struct tctx *t)
+static bool cacheable(const struct tctx *t, const struct jit_ir *ir)
+{
+    if (t->slow_mem)
+        return false;
+    switch (ir->kind) {
+    case K_NOP: case K_MOV: case K_ALU: case K_INCDEC: case K_LEA:
+    case K_MOVX: case K_NOT: case K_NEG: case K_SETCC: case K_CMOV:
+    case K_IMUL: case K_PUSH: case K_POP:
+        return true;
+    case K_SHIFT: case K_ROT:
+        return ir->insn.op->nopnd < 2 || ir->insn.op->opnd[1].method != OM_REG;
+    default:
+        return false;
+    }
+}
+
+/* the guest registers an instruction names (a superset: the modrm reg
+ * field also when it extends the opcode), with RC_LIVES */
+static uint32_t named_gprs(const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    uint32_t m = RC_LIVES;
+    if (insn->has_modrm) {
+        m |= 1u << insn->reg;
+        if (insn->mod == 3)
+            m |= 1u << insn->rm;
+    }
+    if (insn->has_mem && insn->base >= 0)
+        m |= 1u << insn->base;
+    if (insn->has_mem && insn->index >= 0)
+        m |= 1u << insn->index;
+    for (int i = 0; i < insn->op->nopnd; i++) {
+        const struct x86_operand *o = &insn->op->opnd[i];
+        if (o->method == OM_Z)
+            m |= 1u << insn->rm;
+        else if (o->method == OM_REG)
+            m |= 1u << (o->reg & 15);
+    }
+    if (ir->kind == K_PUSH || ir->kind == K_POP)
+        m |= 1u << R_SP;
+    return m;
+}
+
+/* the cache empty, nothing written back */
+static void reset(struct tctx *t)
 {
     struct regcache *rc = &t->rc;
     for (int g = 0; g < 16; g++)
@@ -34,8 +82,14 @@ void rc_begin(struct tctx *t)
     for (int s = 0; s < RC_SLOTS; s++)
         rc->reg_of[s] = -1;
     rc->dirty = 0;
-    rc->clock = 0;
     t->rc_on = false;
+}
+
+void rc_begin(struct tctx *t)
+{
+    for (int i = 0; i < t->n; i++)
+        t->ir[i].gprs = cacheable(t, &t->ir[i]) ? named_gprs(&t->ir[i]) : 0;
+    reset(t);
 }
 
 void rc_spill(struct tctx *t, const struct regcache *rc)
@@ -58,30 +112,17 @@ void rc_reload(struct tctx *t, const struct regcache *rc)
 void rc_drop(struct tctx *t)
 {
     rc_spill(t, &t->rc);
-    rc_begin(t);
-}
-
-static bool cacheable(const struct tctx *t, const struct jit_ir *ir)
-{
-    switch (ir->kind) {
-    case K_NOP: case K_MOV: case K_ALU: case K_INCDEC: case K_LEA:
-    case K_MOVX: case K_NOT: case K_NEG: case K_SETCC: case K_CMOV:
-    case K_IMUL: case K_PUSH: case K_POP:
-        return true;
-    case K_SHIFT: case K_ROT:
-        return ir->insn.op->nopnd < 2 || ir->insn.op->opnd[1].method != OM_REG;
-    default:
-        return false;
-    }
+    reset(t);
 }
 
 void rc_before(struct tctx *t, const struct jit_ir *ir)
 {
-    if (t->slow_mem || !cacheable(t, ir)) {
+    if (!(ir->gprs & RC_LIVES)) {
         rc_drop(t);   /* the instruction sees and changes memory only */
         return;
     }
     t->rc_on = true;
+    t->rc.pinned = 0;
 }
 
 /* forget guest register g (its value written back if dirty) */
@@ -99,40 +140,76 @@ static void forget(struct tctx *t, int g)
     rc->reg_of[s] = -1;
 }
 
+/* how many instructions ahead of the current one (which counts as 0)
+ * guest register g is named next while the cache lives, or
+ * JIT_MAX_INSNS */
+static int next_use(const struct tctx *t, int g)
+{
+    for (const struct jit_ir *ir = t->cur; ir < t->ir + t->n; ir++) {
+        if (!ir->gprs)
+            break;   /* not cacheable: the cache is emptied there */
+        if (ir->gprs & (1u << g))
+            return (int)(ir - t->cur);
+    }
+    return JIT_MAX_INSNS;
+}
+
+/* the slot that gives way: the farthest next use, clean before dirty;
+ * never one the current instruction has taken */
+static int victim(const struct tctx *t)
+{
+    int best = 0, best_score = -1;
+    for (int s = 0; s < RC_SLOTS; s++) {
+        if (t->rc.pinned & (1u << s))
+            continue;
+        int score = 2 * next_use(t, t->rc.reg_of[s]) +
+                    !(t->rc.dirty & (1u << s));
+        if (score > best_score) {
+            best = s;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
 /* a slot for guest register g, loaded from memory when `load` */
 static int slot_for(struct tctx *t, int g, bool load)
 {
     struct regcache *rc = &t->rc;
     int s = rc->slot_of[g];
     if (s >= 0) {
-        rc->used[s] = ++rc->clock;
+        rc->pinned |= (uint8_t)(1u << s);
         return s;
     }
     for (int i = 0; i < RC_SLOTS && s < 0; i++)
         if (rc->reg_of[i] < 0)
             s = i;
     if (s < 0) {
-        s = 0;
-        for (int i = 1; i < RC_SLOTS; i++)
-            if (rc->used[i] < rc->used[s])
-                s = i;
+        s = victim(t);
         forget(t, rc->reg_of[s]);
     }
-    rc->used[s] = ++rc->clock;
     rc->slot_of[g] = (int8_t)s;
     rc->reg_of[s] = (int8_t)g;
+    rc->pinned |= (uint8_t)(1u << s);
     if (load)
         emit_load(&t->e, 8, slot_host[s],
                   emit_m(HR_RBX, gen_gpr_off((unsigned)g)));
     return s;
 }
 
-int rc_host_of(const struct tctx *t, int32_t off)
+int rc_reg(struct tctx *t, int32_t off, bool load)
 {
     int g = reg_of_off(off);
-    if (!t->rc_on || g < 0 || t->rc.slot_of[g] < 0)
+    if (!t->rc_on || g < 0)
         return -1;
-    return slot_host[t->rc.slot_of[g]];
+    return slot_host[slot_for(t, g, load)];
+}
+
+void rc_written(struct tctx *t, int host)
+{
+    for (int s = 0; s < RC_SLOTS; s++)
+        if (slot_host[s] == host)
+            t->rc.dirty |= (uint8_t)(1u << s);
 }
 
 bool rc_load(struct tctx *t, int host, int32_t off, unsigned size)
