@@ -84,13 +84,17 @@ struct cpu_tlb_entry {
  * `read` (or `write`) may go straight to host address addend + linear
  * address; RAM only, with every check the access needs already passed
  * (U/S, R/W with the CR0.WP of the fill, D set, no ROM, no cached code).
- * A page that needs the slow path has CPU_TLB_FAST_NONE, which no page
- * address equals. */
+ * `exec` is the linear page XOR its guest-physical page when code there
+ * may run at p (not NX; a user page at CPL 3, a supervisor page below),
+ * so that linear address XOR a block's guest-physical address equals it
+ * exactly when the page maps to the block. A page that needs the slow
+ * path has CPU_TLB_FAST_NONE, which no page address equals. 32 bytes:
+ * the probe indexes by shifting. */
 struct cpu_tlb_fast {
     uint64_t read;
     uint64_t write;
     uint64_t addend;
-    uint64_t pad;         /* 32 bytes: the probe indexes by shifting */
+    uint64_t exec;
 };
 
 #define CPU_TLB_FAST_NONE (~0ull)

@@ -366,9 +366,11 @@ static void tlb_fast_fill(struct cpu *cpu, const struct cpu_tlb_entry *e)
         struct cpu_tlb_fast *f = &cpu->tlb_fast[user][i];
         bool seen = !user || (p & TLB_USER);
         bool rw = (p & TLB_WRITE) || (!user && !(cpu->s.cr0 & CR0_WP));
+        bool runs = ram && !(p & TLB_NX) && (!user == !(p & TLB_USER));
         f->read = ram && seen ? page : CPU_TLB_FAST_NONE;
         f->write = writable && seen && rw ? page : CPU_TLB_FAST_NONE;
         f->addend = ram ? (uint64_t)(uintptr_t)e->host - page : 0;
+        f->exec = runs ? page ^ e->gpa : CPU_TLB_FAST_NONE;
     }
 }
 
@@ -376,9 +378,10 @@ static void tlb_drop(struct cpu *cpu, struct cpu_tlb_entry *e)
 {
     size_t i = (size_t)(e - cpu->tlb);
     e->tag = 0;
-    for (int user = 0; user < 2; user++)
-        cpu->tlb_fast[user][i].read = cpu->tlb_fast[user][i].write =
-            CPU_TLB_FAST_NONE;
+    for (int user = 0; user < 2; user++) {
+        struct cpu_tlb_fast *f = &cpu->tlb_fast[user][i];
+        f->read = f->write = f->exec = CPU_TLB_FAST_NONE;
+    }
 }
 
 /* Walk and fill the slot of lin; NULL with *err on a page fault */

@@ -632,25 +632,17 @@ static void gen_cmov(struct tctx *t, const struct x86_insn *insn)
 static void gen_check_target(struct tctx *t, int h)
 {
     struct emit *e = &t->e;
-    size_t bad;
     if (t->long64) {
         emit_mov_rr(e, 8, HR_RAX, h);
         emit_shift_ri(e, ES_SHL, 8, HR_RAX, 16);
         emit_shift_ri(e, ES_SAR, 8, HR_RAX, 16);
         emit_alu_rr(e, EA_CMP, 8, HR_RAX, h);
-        bad = emit_jcc(e, CC_NE, NULL);
+        gen_gp_if(t, CC_NE);
     } else {
         emit_load(e, 4, HR_RAX, emit_m(HR_RBX, CS_LIMIT));
         emit_alu_rr(e, EA_CMP, 8, h, HR_RAX);
-        bad = emit_jcc(e, CC_A, NULL);
+        gen_gp_if(t, CC_A);
     }
-    size_t ok = emit_jmp(e, NULL);
-    if (!e->overflow)
-        emit_patch_rel32(e->buf + bad, emit_ptr(e));
-    emit_mov_ri(e, 8, HR_RSI, t->cur->rip);
-    gen_call(t, (const void *)jit_helper_raise_gp);
-    if (!e->overflow)
-        emit_patch_rel32(e->buf + ok, emit_ptr(e));
     t->fl.host = false;
 }
 

@@ -83,11 +83,12 @@ struct regcache {
 
 /* a piece of code out of the hot path (jit/jit_gen_mem.c): the slow path
  * of a memory access, or an exit to the run loop */
-enum cold_kind { COLD_LOAD, COLD_STORE, COLD_EXIT, COLD_LEAVE };
+enum cold_kind { COLD_LOAD, COLD_STORE, COLD_EXIT, COLD_LEAVE, COLD_GP };
 struct cold_path {
     uint8_t kind;         /* enum cold_kind */
     uint32_t seg_size;    /* accesses: segment | size << 8 */
-    uint64_t rip;         /* accesses: the instruction; COLD_EXIT: target */
+    uint64_t rip;         /* accesses, #GP: the instruction; COLD_EXIT:
+                             target */
     int32_t count;        /* exits: instructions of the block that ran */
     bool mx_guest;        /* the guest MXCSR is on the host at the jumps */
     int nsites;
@@ -172,6 +173,9 @@ void gen_call(struct tctx *t, const void *fn);
 void gen_exit_to(struct tctx *t, uint64_t rip);
 /* after a helper that may ask to leave: exit to `next` if exit_now */
 void gen_check_exit(struct tctx *t, uint64_t next);
+/* #GP(0) for the instruction being translated when host condition cc
+ * holds (out of line) */
+void gen_gp_if(struct tctx *t, enum emit_cc cc);
 /* leave the block when host condition cc holds: to rip, or (rip_set)
  * with RIP as a helper left it; count = instructions of the block run */
 void gen_exit_if(struct tctx *t, enum emit_cc cc, bool rip_set, uint64_t rip,

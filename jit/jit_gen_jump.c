@@ -14,52 +14,29 @@
 
 _Static_assert(sizeof(struct jit_jc_entry) == 16, "jump cache entry");
 
-/* RSI = the linear address of CS:h; RAX = its guest-physical address
- * when the TLB maps it with execute rights for this block's mode, else a
- * jump recorded in miss[] (the caller patches them) */
-static void gen_exec_lookup(struct tctx *t, int h, size_t *miss, int *np)
+/* a jump recorded in miss[] unless the TLB maps the linear address of
+ * CS:h, with execute rights for this block's mode, to the page of the
+ * guest-physical address at gpa (a block's, whose offset in the page
+ * must be h's too); see struct cpu_tlb_fast */
+static void gen_exec_check(struct tctx *t, int h, struct emit_mem gpa,
+                           size_t *miss, int *np)
 {
     struct emit *e = &t->e;
-    int n = *np;
-    if (t->long64) {
-        emit_mov_rr(e, 8, HR_RSI, h);
-    } else {
+    int lin = h;
+    if (!t->long64) {
         emit_load(e, 4, HR_RSI, emit_m(HR_RBX, SEG_FIELD(S_CS, base)));
         emit_alu_rr(e, EA_ADD, 4, HR_RSI, h);
+        lin = HR_RSI;
     }
-    emit_mov_rr(e, 8, HR_RCX, HR_RSI);
-    emit_shift_ri(e, ES_SHR, 8, HR_RCX, 12);
-    emit_alu_ri(e, EA_AND, 4, HR_RCX, CPU_TLB_SIZE - 1);
-    emit_shift_ri(e, ES_SHL, 4, HR_RCX, 5);
-    emit_mov_rr(e, 8, HR_RAX, HR_RSI);
-    emit_alu_ri(e, EA_AND, 8, HR_RAX, -4096);
-    emit_alu_ri(e, EA_OR, 8, HR_RAX, (int32_t)CPU_TLB_VALID);
+    emit_mov_rr(e, 4, HR_RCX, lin);
+    emit_shift_ri(e, ES_SHR, 4, HR_RCX, 12 - 5);
+    emit_alu_ri(e, EA_AND, 4, HR_RCX, (CPU_TLB_SIZE - 1) << 5);
+    emit_mov_rr(e, 8, HR_RAX, lin);
+    emit_alu_rm(e, EA_XOR, 8, HR_RAX, gpa);
     emit_alu_rm(e, EA_CMP, 8, HR_RAX,
-                emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(tag)));
-    miss[n++] = emit_jcc(e, CC_NE, NULL);
-    /* executable: not NX; a user page at CPL 3; not a user page at CPL
-     * 0-2 when CR4.SMEP is set */
-    struct emit_mem perm = emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(perm));
-    emit_load(e, 4, HR_RAX, perm);
-    emit_alu_ri(e, EA_AND, 4, HR_RAX, (int32_t)(CPU_TLB_NX | CPU_TLB_USER));
-    if (t->user) {
-        emit_alu_ri(e, EA_CMP, 4, HR_RAX, (int32_t)CPU_TLB_USER);
-        miss[n++] = emit_jcc(e, CC_NE, NULL);
-    } else {
-        emit_test_ri(e, 4, HR_RAX, (int32_t)CPU_TLB_NX);
-        miss[n++] = emit_jcc(e, CC_NE, NULL);
-        emit_test_ri(e, 4, HR_RAX, (int32_t)CPU_TLB_USER);
-        size_t kernel_page = emit_jcc(e, CC_E, NULL);
-        emit_test_mi(e, 4, emit_m(HR_RBX, VCPU_FIELD(cpu.s.cr4)),
-                     (int32_t)CR4_SMEP);
-        miss[n++] = emit_jcc(e, CC_NE, NULL);
-        if (!e->overflow)
-            emit_patch_rel32(e->buf + kernel_page, emit_ptr(e));
-    }
-    emit_load(e, 8, HR_RAX, emit_mi(HR_RBX, HR_RCX, 1, TLB_FIELD(gpa)));
-    emit_alu_ri(e, EA_AND, 4, HR_RSI, 0xfff);
-    emit_alu_rr(e, EA_OR, 8, HR_RAX, HR_RSI);
-    *np = n;
+                emit_mi(HR_RBX, HR_RCX, 1,
+                        FAST_OFF(t->user) + FAST_FIELD(exec)));
+    miss[(*np)++] = emit_jcc(e, CC_NE, NULL);
 }
 
 void gen_jump_reg(struct tctx *t, int h, int32_t count)
@@ -80,9 +57,7 @@ void gen_jump_reg(struct tctx *t, int h, int32_t count)
     emit_alu_mi(e, EA_CMP, 4, emit_m(HR_RDX, BLOCK_FIELD(key)),
                 (int32_t)t->key);
     miss[n++] = emit_jcc(e, CC_NE, NULL);
-    gen_exec_lookup(t, h, miss, &n);
-    emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RDX, BLOCK_FIELD(gpa)));
-    miss[n++] = emit_jcc(e, CC_NE, NULL);
+    gen_exec_check(t, h, emit_m(HR_RDX, BLOCK_FIELD(gpa)), miss, &n);
     emit_load(e, 8, HR_RAX, emit_m(HR_RDX, BLOCK_FIELD(code)));
     emit_jmp_r(e, HR_RAX);
     /* miss: the loop finds (and caches) the block */
@@ -98,8 +73,6 @@ void gen_cross_page_guard(struct tctx *t, int h, const struct jit_exit *x,
                           size_t *miss, int *n)
 {
     struct emit *e = &t->e;
-    gen_exec_lookup(t, h, miss, n);
-    emit_mov_ri(e, 8, HR_RCX, (uint64_t)(uintptr_t)&x->to_gpa);
-    emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RCX, 0));
-    miss[(*n)++] = emit_jcc(e, CC_NE, NULL);
+    emit_mov_ri(e, 8, HR_RDX, (uint64_t)(uintptr_t)&x->to_gpa);
+    gen_exec_check(t, h, emit_m(HR_RDX, 0), miss, n);
 }

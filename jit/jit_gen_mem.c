@@ -148,6 +148,10 @@ static void emit_cold_body(struct tctx *t, const struct cold_path *c)
         emit_mov_ri(e, 8, HR_R8, c->rip);
         gen_call(t, (const void *)jit_helper_store);
         break;
+    case COLD_GP:     /* helper(v, rip): does not return */
+        emit_mov_ri(e, 8, HR_RSI, c->rip);
+        gen_call(t, (const void *)jit_helper_raise_gp);
+        return;
     case COLD_EXIT:   /* to the loop at c->rip */
         emit_mov_ri(e, 8, HR_RAX, c->rip);
         emit_store(e, 8, emit_m(HR_RBX, VCPU_FIELD(cpu.s.rip)), HR_RAX);
@@ -212,6 +216,13 @@ void gen_exit_if(struct tctx *t, enum emit_cc cc, bool rip_set, uint64_t rip,
 {
     struct cold_path c = { .kind = rip_set ? COLD_LEAVE : COLD_EXIT,
                            .rip = rip, .count = count, .nsites = 1 };
+    c.sites[0] = emit_jcc(&t->e, cc, NULL);
+    cold_defer(t, &c);
+}
+
+void gen_gp_if(struct tctx *t, enum emit_cc cc)
+{
+    struct cold_path c = { .kind = COLD_GP, .rip = t->cur->rip, .nsites = 1 };
     c.sites[0] = emit_jcc(&t->e, cc, NULL);
     cold_defer(t, &c);
 }

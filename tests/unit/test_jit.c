@@ -464,6 +464,43 @@ static void test_write_protect(void **state)
     assert_int_equal(ro, 5 + 200 * 201 / 2);
 }
 
+/*
+ * bits 64             ; returns through the jump cache, then one to a
+ *     mov ecx, 50     ; non-canonical address: #GP(0) at the RET
+ * l:  call f
+ *     dec ecx
+ *     jnz l
+ *     mov rax, 0x800000000000
+ *     push rax
+ *     ret
+ * f:  ret
+ * handler (at 0x100800): hlt
+ */
+static const uint8_t prog_ret_gp[] = {
+    0xb9, 0x32, 0x00, 0x00, 0x00, 0xe8, 0x10, 0x00, 0x00, 0x00, 0xff, 0xc9,
+    0x75, 0xf7, 0x48, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00,
+    0x50, 0xc3, 0xc3
+};
+
+static void test_ret_non_canonical(void **state)
+{
+    uint64_t g[16] = { 0 };
+    load_both(M64, prog_ret_gp, sizeof(prog_ret_gp), g);
+    struct vm *vms[2] = { &vi, &vj };
+    for (int k = 0; k < 2; k++) {
+        vms[k]->ram[0x100800] = 0xf4;
+        idt_gate64(vms[k], 13, 0x100800);
+    }
+    run_both("ret to a non-canonical address");
+    assert_int_equal(vj.cpu->s.rip, 0x100801);
+    /* the frame: error code 0, then RIP of the RET */
+    uint64_t sp = vj.cpu->s.gpr[R_SP], err, rip;
+    memcpy(&err, vj.ram + sp, 8);
+    memcpy(&rip, vj.ram + sp + 8, 8);
+    assert_int_equal(err, 0);
+    assert_int_equal(rip, CODE + 0x19);
+}
+
 /* --- interrupts --- */
 
 static int intr_count;
@@ -663,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_dma),
         cmocka_unit_test(test_page_fault),
         cmocka_unit_test(test_write_protect),
+        cmocka_unit_test(test_ret_non_canonical),
         cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_cr3_switch),
         cmocka_unit_test(test_speed),
