@@ -339,11 +339,18 @@ void gen_add_sub(struct tctx *t, const struct jit_ir *ir, bool add,
 static void gen_mov(struct tctx *t, const struct x86_insn *insn)
 {
     unsigned size = opnd_size(insn, 0);
-    int src = -1, d = -1;
-    if (!insn->has_mem && size >= 4 &&
-        (is_imm(insn, 1) || (src = cached_opnd(t, insn, 1, size)) >= 0))
-        d = in_place(t, insn, size, false);
-    if (d >= 0) {   /* straight into the cached register */
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    if (t->rc_on && size >= 4 && opnd0_reg(insn) >= 0) {
+        /* into the cached register, from where operand 1 is */
+        int src = -1;
+        if (insn->has_mem) {
+            gen_mem_load(t, insn->mem_seg, size);
+            src = HR_RAX;
+        } else if (!is_imm(insn, 1)) {
+            src = cached_opnd(t, insn, 1, size);
+        }
+        int d = in_place(t, insn, size, false);
         if (src >= 0)
             emit_mov_rr(&t->e, size, d, src);
         else
@@ -351,15 +358,13 @@ static void gen_mov(struct tctx *t, const struct x86_insn *insn)
         rc_written(t, d);
         return;
     }
-    if (insn->has_mem)
-        gen_ea(t, insn);
-    load_opnd(t, insn, 1, size, HR_R12);
-    store_result(t, insn, size, HR_R12);
+    load_opnd(t, insn, 1, size, HR_R14);   /* R14: a memory store's */
+    store_result(t, insn, size, HR_R14);
 }
 
 /* host register w op= operand 1: the immediate, the host register
- * caching the guest register, or the guest register or memory operand
- * through R13 */
+ * caching the guest register, the memory operand as loaded (RAX), or
+ * the guest register through R13 or in memory when the cache is off */
 static void gen_alu_source(struct tctx *t, const struct x86_insn *insn,
                            enum emit_alu op, unsigned size, int w)
 {
@@ -374,7 +379,10 @@ static void gen_alu_source(struct tctx *t, const struct x86_insn *insn,
     int cached = cached_opnd(t, insn, 1, size);
     if (cached >= 0) {
         emit_alu_rr(e, op, size, w, cached);
-    } else if (reg && !t->rc_on) {
+    } else if (!reg) {
+        gen_mem_load(t, insn->mem_seg, size);
+        emit_alu_rr(e, op, size, w, HR_RAX);
+    } else if (!t->rc_on) {
         emit_alu_rm(e, op, size, w,
                     emit_m(HR_RBX, gen_reg_off(insn, o->method == OM_G
                                                          ? insn->reg
@@ -399,7 +407,7 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
     bool arith = id == I_ADD || id == I_SUB || id == I_CMP || carry;
     if (insn->has_mem)
         gen_ea(t, insn);
-    int w = HR_R14;   /* where the result is */
+    int w = HR_R14, a = -1, b = -1;   /* result, record's operands */
     if (!carry && !(arith && ir->keep_cc)) {
         /* the record needs the result only: operate in place, on the
          * cached register or on R14 */
@@ -413,17 +421,35 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
         if (d >= 0)
             rc_written(t, d);
     } else {
-        load_opnd(t, insn, 0, size, HR_R12);
-        load_opnd(t, insn, 1, size, HR_R13);
+        /* the record takes the operands as they were, zero-extended: an
+         * 8-byte register as the host register caching it, the rest
+         * copied into R12 and R13; CMP and TEST compute their result
+         * too (it goes into the record) */
+        int d = id == I_CMP || id == I_TEST ? -1 : in_place(t, insn, size,
+                                                              true);
+        a = d < 0 && size == 8 ? cached_opnd(t, insn, 0, 8) : -1;
+        b = size == 8 ? cached_opnd(t, insn, 1, 8) : -1;
+        if (a < 0) {
+            a = HR_R12;
+            load_opnd(t, insn, 0, size, a);
+        }
+        if (b < 0 || b == d) {
+            b = HR_R13;
+            load_opnd(t, insn, 1, size, b);
+        }
         if (carry)
             gen_carry(t, HR_RDX);   /* 0 or 1, kept to the record */
-        /* CMP and TEST compute their result too: it goes into the record */
-        emit_mov_rr(e, 8, HR_R14, HR_R12);
+        if (d < 0)
+            emit_mov_rr(e, 8, HR_R14, a);
+        else
+            w = d;
         if (carry) {
             emit_mov_rr(e, 4, HR_RAX, HR_RDX);
             emit_neg(e, 4, HR_RAX);   /* host CF = carry in */
         }
-        emit_alu_rr(e, (enum emit_alu)ops[id], size, HR_R14, HR_R13);
+        emit_alu_rr(e, (enum emit_alu)ops[id], size, w, b);
+        if (d >= 0)
+            rc_written(t, d);
     }
     uint32_t op = id == I_ADD || id == I_ADC ? CC_OP_ADD
                   : arith                    ? CC_OP_SUB
@@ -437,8 +463,8 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
             t->rec_op = -1;
         }
         if (arith) {
-            emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), HR_R12);
-            emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), HR_R13);
+            emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), a);
+            emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), b);
         }
         emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), w);
     }
