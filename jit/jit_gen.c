@@ -839,7 +839,7 @@ bool gen_native(struct tctx *t, const struct jit_ir *ir)
         break;
     }
     if (writes_memory(insn) || ir->kind == K_PUSH)
-        gen_check_exit(t, ir->next);
+        gen_check_exit_after_store(t, ir->next);
     return true;
 }
 

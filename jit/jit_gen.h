@@ -89,7 +89,10 @@ struct cold_path {
     uint32_t seg_size;    /* accesses: segment | size << 8 */
     uint64_t rip;         /* accesses, #GP: the instruction; COLD_EXIT:
                              target */
-    int32_t count;        /* exits: instructions of the block that ran */
+    int32_t count;        /* exits: instructions of the block that ran;
+                             COLD_STORE: the same when it leaves to `next`
+                             after a write that changed code (0: never) */
+    uint64_t next;
     bool mx_guest;        /* the guest MXCSR is on the host at the jumps */
     int nsites;
     size_t sites[8];      /* the jumps that lead here */
@@ -116,6 +119,7 @@ struct tctx {
     const struct jit_ir *cur;
     struct cold_path cold[JIT_MAX_COLD];
     int ncold;
+    int stores;          /* slow paths of stores of this instruction */
     bool in_cold;        /* emitting the out-of-line code */
     struct regcache rc;
     bool rc_on;          /* this instruction may use the cache */
@@ -173,6 +177,10 @@ void gen_call(struct tctx *t, const void *fn);
 void gen_exit_to(struct tctx *t, uint64_t rip);
 /* after a helper that may ask to leave: exit to `next` if exit_now */
 void gen_check_exit(struct tctx *t, uint64_t next);
+/* after an instruction that wrote memory: the same check, made only on
+ * the slow path of its store when that store ended the instruction (the
+ * fast path never writes to a page holding code) */
+void gen_check_exit_after_store(struct tctx *t, uint64_t next);
 /* #GP(0) for the instruction being translated when host condition cc
  * holds (out of line) */
 void gen_gp_if(struct tctx *t, enum emit_cc cc);

@@ -9,6 +9,7 @@
  * entry lacks, an unusual segment) calls the helper, which goes through
  * cpu_read()/cpu_write() with cpu->insn_rip set, so faults are precise. */
 #include <stddef.h>
+#include <string.h>
 #include "jit/jit_gen.h"
 
 _Static_assert(sizeof(struct cpu_tlb_entry) == 32, "TLB entry of 32 bytes");
@@ -168,6 +169,21 @@ static void emit_cold_body(struct tctx *t, const struct cold_path *c)
         gen_mxcsr_switch(e, true);
 }
 
+/* the end of a store's slow path that leaves when the write changed
+ * code (the registers are in memory: emit_cold wrote them back) */
+static void emit_leave_if_code_changed(struct tctx *t,
+                                       const struct cold_path *c)
+{
+    struct cold_path leave = { .kind = COLD_EXIT, .rip = c->next,
+                               .count = c->count };
+    struct emit *e = &t->e;
+    emit_alu_mi(e, EA_CMP, 1, emit_m(HR_RBX, VCPU_FIELD(exit_now)), 0);
+    size_t stay = emit_jcc(e, CC_E, NULL);
+    emit_cold_body(t, &leave);
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + stay, emit_ptr(e));
+}
+
 static void emit_cold(struct tctx *t, const struct cold_path *c)
 {
     struct emit *e = &t->e;
@@ -178,6 +194,8 @@ static void emit_cold(struct tctx *t, const struct cold_path *c)
     t->in_cold = true;
     rc_spill(t, &c->rc);
     emit_cold_body(t, c);
+    if (c->kind == COLD_STORE && c->count)
+        emit_leave_if_code_changed(t, c);
     t->in_cold = was_cold;
     if (c->kind == COLD_LOAD || c->kind == COLD_STORE) {
         rc_reload(t, &c->rc);
@@ -196,8 +214,10 @@ static void cold_defer(struct tctx *t, struct cold_path *c)
     c->mx_guest = t->mx_guest;
     if (t->ncold < JIT_MAX_COLD) {
         t->cold[t->ncold++] = *c;
+        t->stores += c->kind == COLD_STORE;
         return;
     }
+    t->stores = -1;   /* its check stays in line */
     size_t over = emit_jmp(e, NULL);   /* no room: in line, jumped over */
     emit_cold(t, c);
     if (!e->overflow)
@@ -225,6 +245,20 @@ void gen_gp_if(struct tctx *t, enum emit_cc cc)
     struct cold_path c = { .kind = COLD_GP, .rip = t->cur->rip, .nsites = 1 };
     c.sites[0] = emit_jcc(&t->e, cc, NULL);
     cold_defer(t, &c);
+}
+
+void gen_check_exit_after_store(struct tctx *t, uint64_t next)
+{
+    struct cold_path *c = t->ncold ? &t->cold[t->ncold - 1] : NULL;
+    bool last = t->stores == 1 && c && c->kind == COLD_STORE &&
+                c->resume == t->e.pos && c->mx_guest == t->mx_guest &&
+                !memcmp(&c->rc, &t->rc, sizeof(t->rc));
+    if (!last) {
+        gen_check_exit(t, next);
+        return;
+    }
+    c->count = (int32_t)(t->cur - t->ir + 1);
+    c->next = next;
 }
 
 void gen_check_exit(struct tctx *t, uint64_t next)

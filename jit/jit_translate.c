@@ -243,6 +243,7 @@ static void emit_block(struct tctx *t)
     rc_begin(t);
     for (int i = 0; i < t->n; i++) {
         t->cur = &t->ir[i];
+        t->stores = 0;
         if (!gen_mxcsr_keeps(t->cur))
             gen_mxcsr_host(t);
         rc_before(t, t->cur);
