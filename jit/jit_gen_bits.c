@@ -482,6 +482,8 @@ static void gen_bitscan(struct tctx *t, const struct jit_ir *ir)
         gen_ea(t, insn);
     rm_load(t, insn, size, HR_R12);
     if (id == I_BSF || id == I_BSR) {
+        /* the destination's slot filled where both ways go */
+        rc_reg(t, gen_gpr_off(insn->reg), true);
         emit_test_rr(e, 8, HR_R12, HR_R12);
         emit_setcc(e, CC_E, HR_R13);
         size_t zero = emit_jcc(e, CC_E, NULL);
@@ -557,7 +559,8 @@ static void gen_xreg(struct tctx *t, const struct jit_ir *ir)
     case I_BSWAP:
         if (size == 2) {
             /* what the host does: the low 16 bits cleared */
-            emit_store_imm(e, 2, emit_m(HR_RBX, gen_gpr_off(insn->rm)), 0);
+            emit_mov_ri(e, 4, HR_R14, 0);
+            gen_store_reg(t, gen_gpr_off(insn->rm), 2, HR_R14);
             return;
         }
         gen_load_reg(t, HR_R14, gen_gpr_off(insn->rm), size);

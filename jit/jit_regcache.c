@@ -3,9 +3,10 @@
  * are known to reach registers only through gen_load_reg/gen_store_reg,
  * or rc_reg for the simple forms that work on the cached register itself
  * (MOV, the ALU group, LEA, MOVZX/MOVSX, INC/DEC, NOT/NEG, IMUL, SETcc,
- * CMOVcc, PUSH/POP, shifts and rotates by a constant) is kept in one of
- * six host registers the rest of the generated code leaves alone; a
- * write only marks it dirty. When all six are taken, the register the
+ * CMOVcc, PUSH/POP, PUSHF, shifts and rotates, BT*, bit scans, POPCNT,
+ * BSWAP, CBW/CWD, XCHG, XADD, MUL/DIV) is kept in one of six host
+ * registers the rest of the generated code leaves alone; a write only
+ * marks it dirty. When all six are taken, the register the
  * block names again the farthest ahead (or not at all before the cache
  * is next emptied) gives way, a clean one first among equals (Belady's
  * choice, from what each instruction names: rc_begin). Memory
@@ -37,10 +38,10 @@ static bool cacheable(const struct tctx *t, const struct jit_ir *ir)
     switch (ir->kind) {
     case K_NOP: case K_MOV: case K_ALU: case K_INCDEC: case K_LEA:
     case K_MOVX: case K_NOT: case K_NEG: case K_SETCC: case K_CMOV:
-    case K_IMUL: case K_PUSH: case K_POP:
+    case K_IMUL: case K_PUSH: case K_POP: case K_SHIFT: case K_SHIFTV:
+    case K_ROT: case K_BT: case K_BSCAN: case K_POPCNT: case K_XREG:
+    case K_XCHG: case K_XADD: case K_MULDIV: case K_PUSHF:
         return true;
-    case K_SHIFT: case K_ROT:
-        return ir->insn.op->nopnd < 2 || ir->insn.op->opnd[1].method != OM_REG;
     default:
         return false;
     }
@@ -68,8 +69,12 @@ static uint32_t named_gprs(const struct jit_ir *ir)
         else if (o->method == OM_REG)
             m |= 1u << (o->reg & 15);
     }
-    if (ir->kind == K_PUSH || ir->kind == K_POP)
+    /* implicit ones */
+    unsigned id = insn->op->id;
+    if (ir->kind == K_PUSH || ir->kind == K_POP || ir->kind == K_PUSHF)
         m |= 1u << R_SP;
+    if (ir->kind == K_MULDIV || id == I_CBW || id == I_CWD)
+        m |= 1u << R_AX | 1u << R_DX;
     return m;
 }
 

@@ -2,13 +2,14 @@
  * (tests/unit/jit_diff.h): long random blocks that keep twelve to
  * fourteen guest registers busy at once, so that the six host registers
  * are given way and refilled all the time, with every operand size (AH..BH
- * too), the kinds that use the cache (MOV, the ALU group, LEA with any
- * base, index and address size, MOVZX/MOVSX/MOVSXD, INC/DEC, NOT/NEG,
- * shifts and rotates by a constant, IMUL, CMOVcc, SETcc, PUSH/POP) and
- * others between them that empty it (XCHG, BSWAP, RCL, shifts by CL,
- * Jcc), memory operands that miss the TLB or fault on an unmapped page
- * in the middle of a block (the fault must find every register as the
- * instruction started), and flags read afterwards. */
+ * too) and every kind that uses the cache (MOV, the ALU group, LEA with
+ * any base, index and address size, MOVZX/MOVSX/MOVSXD, INC/DEC, NOT/NEG,
+ * shifts and rotates, IMUL, CMOVcc, SETcc, PUSH/POP/PUSHF, BT*, bit
+ * scans, POPCNT, BSWAP, CBW/CWD, XCHG, XADD, MUL/DIV), others between
+ * them that empty it (CMPXCHG, RCL/RCR, LAHF/SAHF, CLC..., Jcc), memory
+ * operands that miss the TLB or fault on an unmapped page in the middle
+ * of a block and divide errors (the fault must find every register as
+ * the instruction started), and the flags read at the end. */
 #include "tests/unit/jit_diff.h"
 
 #define HANDLER (CODE + 0x8000ull)   /* a HLT of the filler */
@@ -99,14 +100,35 @@ static void lea(struct prog *p)
         put(p, (uint8_t)rnd());
 }
 
-/* an instruction that uses the register cache */
+static void put_cl(struct prog *p)
+{
+    static const uint8_t c[] = { 0, 1, 3, 7, 31, 32, 63, 64 };
+    put(p, 0xb1);   /* MOV CL, imm8 */
+    put(p, c[pick(N(c))]);
+}
+
+/* 0F op (F3 first when rep) on reg, rm or memory, size 2, 4 or 8 */
+static void op0f(struct prog *p, unsigned size, bool rep, uint8_t op,
+                 unsigned r, unsigned rm, bool mem)
+{
+    if (size == 1)
+        size = 4;
+    if (rep)
+        put(p, 0xf3);
+    prefix(p, size, r, 0, mem ? 0 : rm);
+    put(p, 0x0f);
+    put(p, op);
+    modrm(p, r, rm, mem);
+}
+
+/* an instruction of the kinds that use the register cache */
 static void cached(struct prog *p)
 {
     static const uint8_t alu[] = { 0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31,
                                    0x39, 0x85 };
     unsigned size = osize(p), r = reg(p), rm = reg(p);
     bool mem = pick(8) == 0, w = size != 1;
-    switch (pick(16)) {
+    switch (pick(20)) {
     case 0: case 1: case 2: {   /* ALU r/m, r or r, r/m */
         uint8_t op = alu[pick(N(alu))];
         if (op != 0x85 && pick(2))
@@ -147,15 +169,25 @@ static void cached(struct prog *p)
             modrm(p, 2 + pick(2), rm, mem);
         }
         break;
-    case 9:   /* shift or rotate by 1 or imm8 (RCL/RCR: the interpreter) */
+    case 9:   /* shift or rotate by 1, imm8 or CL (RCL/RCR: the
+               * interpreter's) */
+        if (pick(3) == 0)
+            put_cl(p);
         prefix(p, size, 0, 0, mem ? 0 : rm);
-        if (pick(3) == 0) {
+        switch (pick(3)) {
+        case 0:
             put(p, w ? 0xd1 : 0xd0);
             modrm(p, pick(8), rm, mem);
-        } else {
+            break;
+        case 1:
+            put(p, w ? 0xd3 : 0xd2);
+            modrm(p, pick(8), rm, mem);
+            break;
+        default:
             put(p, w ? 0xc1 : 0xc0);
             modrm(p, pick(8), rm, mem);
             put(p, (uint8_t)pick(70));
+            break;
         }
         break;
     case 10:   /* MOVZX/MOVSX r, r/m8 or r/m16; MOVSXD */
@@ -165,48 +197,77 @@ static void cached(struct prog *p)
             rr(p, 8, 0x63, 0x63, r, rm, mem);
             break;
         }
-        prefix(p, size, r, 0, mem ? 0 : rm);
-        put(p, 0x0f);
-        put(p, (uint8_t)(0xb6 + 8 * pick(2) + pick(2)));
-        modrm(p, r, rm, mem);
+        op0f(p, size, false, (uint8_t)(0xb6 + 8 * pick(2) + pick(2)), r, rm,
+             mem);
         break;
     case 11:
         lea(p);
         break;
     case 12:   /* IMUL r, r/m [, imm8] */
-        if (size == 1)
-            size = 4;
-        prefix(p, size, r, 0, mem ? 0 : rm);
         if (pick(2)) {
-            put(p, 0x0f);
-            put(p, 0xaf);
-            modrm(p, r, rm, mem);
-        } else {
-            put(p, 0x6b);
-            modrm(p, r, rm, mem);
-            put(p, (uint8_t)rnd());
+            op0f(p, size, false, 0xaf, r, rm, mem);
+            break;
         }
+        prefix(p, size == 1 ? 4 : size, r, 0, mem ? 0 : rm);
+        put(p, 0x6b);
+        modrm(p, r, rm, mem);
+        put(p, (uint8_t)rnd());
         break;
     case 13:   /* CMOVcc r, r/m; SETcc r/m8 */
         if (pick(2)) {
-            prefix(p, size == 1 ? 4 : size, r, 0, mem ? 0 : rm);
-            put(p, 0x0f);
-            put(p, (uint8_t)(0x40 | pick(16)));
-        } else {
-            prefix(p, 1, 0, 0, mem ? 0 : rm);
-            put(p, 0x0f);
-            put(p, (uint8_t)(0x90 | pick(16)));
+            op0f(p, size, false, (uint8_t)(0x40 | pick(16)), r, rm, mem);
+            break;
         }
+        prefix(p, 1, 0, 0, mem ? 0 : rm);
+        put(p, 0x0f);
+        put(p, (uint8_t)(0x90 | pick(16)));
         modrm(p, r, rm, mem);
         break;
-    default:   /* PUSH r ... POP r (perhaps another) */
-        if (rm & 8)
-            put(p, 0x41);
-        put(p, (uint8_t)(0x50 | (rm & 7)));
+    case 14:   /* PUSH r or PUSHF ... POP r (perhaps another) */
+        if (pick(3) == 0) {
+            put(p, 0x9c);
+        } else {
+            if (rm & 8)
+                put(p, 0x41);
+            put(p, (uint8_t)(0x50 | (rm & 7)));
+        }
         cached(p);
         if (r & 8)
             put(p, 0x41);
         put(p, (uint8_t)(0x58 | (r & 7)));
+        break;
+    case 15:   /* BT/BTS/BTR/BTC r/m, r or imm8 */
+        if (pick(2)) {
+            op0f(p, size, false, (uint8_t)(0xa3 + 8 * pick(4)), r, rm, mem);
+        } else {
+            op0f(p, size, false, 0xba, 4 + pick(4), rm, mem);
+            put(p, (uint8_t)pick(70));
+        }
+        break;
+    case 16:   /* BSF, BSR, TZCNT, LZCNT, POPCNT */
+        op0f(p, size, pick(2), (uint8_t[]){ 0xbc, 0xbd, 0xb8 }[pick(3)], r,
+             rm, mem);
+        break;
+    case 17:   /* BSWAP, CBW/CWDE/CDQE, CWD/CDQ/CQO */
+        if (pick(2)) {
+            prefix(p, size == 1 ? 4 : size, 0, 0, rm);
+            put(p, 0x0f);
+            put(p, (uint8_t)(0xc8 | (rm & 7)));
+        } else {
+            prefix(p, size == 1 ? 4 : size, 0, 0, 0);
+            put(p, (uint8_t)(0x98 + pick(2)));
+        }
+        break;
+    case 18:   /* XCHG, XADD */
+        if (pick(2))
+            rr(p, size, 0x87, 0x86, r, rm, mem);
+        else
+            op0f(p, size, false, (uint8_t)(w ? 0xc1 : 0xc0), r, rm, mem);
+        break;
+    default:   /* MUL, IMUL, DIV, IDIV (#DE now and then) */
+        prefix(p, size, 0, 0, mem ? 0 : rm);
+        put(p, w ? 0xf7 : 0xf6);
+        modrm(p, 4 + pick(pick(3) ? 2 : 4), rm, mem);
         break;
     }
 }
@@ -215,32 +276,22 @@ static void cached(struct prog *p)
 static void other(struct prog *p)
 {
     unsigned size = osize(p), r = reg(p), rm = reg(p);
-    switch (pick(5)) {
-    case 0:   /* XCHG */
-        rr(p, size, 0x87, 0x86, r, rm, false);
+    switch (pick(4)) {
+    case 0:   /* CMPXCHG */
+        op0f(p, size, false, size == 1 ? 0xb0 : 0xb1, r, rm, pick(4) == 0);
         break;
-    case 1:   /* BSWAP */
-        if (size < 4)
-            size = 4;
+    case 1:   /* RCL, RCR */
         prefix(p, size, 0, 0, rm);
-        put(p, 0x0f);
-        put(p, (uint8_t)(0xc8 | (rm & 7)));
+        put(p, size == 1 ? 0xd0 : 0xd1);
+        modrm(p, 2 + pick(2), rm, false);
         break;
-    case 2:   /* shift by CL */
-        prefix(p, size, 0, 0, rm);
-        put(p, size == 1 ? 0xd2 : 0xd3);
-        modrm(p, 4 + pick(4), rm, false);
-        break;
-    case 3:   /* Jcc over a NOP: the block ends */
+    case 2:   /* Jcc over a NOP: the block ends */
         put(p, (uint8_t)(0x70 | pick(16)));
         put(p, 1);
         put(p, 0x90);
         break;
-    default:   /* PUSHF; POP r */
-        put(p, 0x9c);
-        if (rm & 8)
-            put(p, 0x41);
-        put(p, (uint8_t)(0x58 | (rm & 7)));
+    default:   /* LAHF, SAHF, CLC, STC, CMC */
+        put(p, (uint8_t[]){ 0x9f, 0x9e, 0xf8, 0xf9, 0xf5 }[pick(5)]);
         break;
     }
 }
