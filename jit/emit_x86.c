@@ -348,6 +348,20 @@ void emit_shift_ri(struct emit *e, enum emit_shift op, unsigned size, int r,
     emit_byte(e, count);
 }
 
+void emit_rorx(struct emit *e, unsigned size, int dst, int src,
+               uint8_t count)
+{
+    /* VEX.LZ.F2.0F3A.W0/W1 F0 /r ib: the three-byte VEX form, R and B
+     * inverted, no vvvv operand */
+    emit_byte(e, 0xc4);
+    emit_byte(e, (uint8_t)((dst & 8 ? 0 : 0x80) | 0x40 |
+                           (src & 8 ? 0 : 0x20) | 0x03));
+    emit_byte(e, (uint8_t)((size == 8 ? 0x80 : 0) | 0x78 | 0x03));
+    emit_byte(e, 0xf0);
+    emit_byte(e, (uint8_t)(0xc0 | (dst & 7) << 3 | (src & 7)));
+    emit_byte(e, count);
+}
+
 void emit_shift_rcl(struct emit *e, enum emit_shift op, unsigned size, int r)
 {
     encode_bw(e, size, 0xd2, op, false, rm_reg(r));

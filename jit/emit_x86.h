@@ -116,6 +116,10 @@ void emit_muldiv(struct emit *e, enum emit_muldiv op, unsigned size, int r);
 void emit_shift_ri(struct emit *e, enum emit_shift op, unsigned size, int r,
                    uint8_t count);
 void emit_shift_rcl(struct emit *e, enum emit_shift op, unsigned size, int r);
+/* RORX dst, src, count (BMI2; size 4 or 8): rotate into another register,
+ * flags untouched */
+void emit_rorx(struct emit *e, unsigned size, int dst, int src,
+               uint8_t count);
 void emit_bswap(struct emit *e, unsigned size, int r);
 
 /* bit instructions (size 2, 4 or 8): BT r,imm8 / r,r (the /digit of

@@ -166,6 +166,9 @@ struct emit_mem gen_ea_operand(struct tctx *t, const struct x86_insn *insn);
  * zero-extended; stores take the value from R14 */
 void gen_mem_load(struct tctx *t, int seg, unsigned size);
 void gen_mem_store(struct tctx *t, int seg, unsigned size);
+/* RCX = the offset of the entry of linear address `lin` (a host register)
+ * in a table of 32-byte TLB entries */
+void gen_tlb_index(struct tctx *t, int lin);
 /* the inlined fast path alone: the host address of the size bytes at
  * seg:R15 (RAX + the linear address's register, the operand's index),
  * else a jump recorded in c->sites (the caller's slow path patches them) */

@@ -28,9 +28,7 @@ static void gen_exec_check(struct tctx *t, int h, struct emit_mem gpa,
         emit_alu_rr(e, EA_ADD, 4, HR_RSI, h);
         lin = HR_RSI;
     }
-    emit_mov_rr(e, 4, HR_RCX, lin);
-    emit_shift_ri(e, ES_SHR, 4, HR_RCX, 12 - 5);
-    emit_alu_ri(e, EA_AND, 4, HR_RCX, (CPU_TLB_SIZE - 1) << 5);
+    gen_tlb_index(t, lin);
     emit_mov_rr(e, 8, HR_RAX, lin);
     emit_alu_rm(e, EA_XOR, 8, HR_RAX, gpa);
     emit_alu_rm(e, EA_CMP, 8, HR_RAX,

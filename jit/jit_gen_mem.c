@@ -311,6 +311,18 @@ static int gen_lin(struct tctx *t, int seg, unsigned size, bool write,
     return HR_RSI;
 }
 
+void gen_tlb_index(struct tctx *t, int lin)
+{
+    struct emit *e = &t->e;
+    if (__builtin_cpu_supports("bmi2")) {
+        emit_rorx(e, 4, HR_RCX, lin, 12 - 5);
+    } else {
+        emit_mov_rr(e, 4, HR_RCX, lin);
+        emit_shift_ri(e, ES_SHR, 4, HR_RCX, 12 - 5);
+    }
+    emit_alu_ri(e, EA_AND, 4, HR_RCX, (CPU_TLB_SIZE - 1) << 5);
+}
+
 /* the host address of linear address `lin` as [RAX + lin], or slow: the
  * entry of lin's page in the TLB as translated code sees it (struct
  * cpu_tlb_fast) must hold the page of the access's last byte, so an access
@@ -320,9 +332,7 @@ static struct emit_mem gen_tlb_probe(struct tctx *t, int lin, unsigned size,
 {
     struct emit *e = &t->e;
     int32_t entry = FAST_OFF(t->user);
-    emit_mov_rr(e, 4, HR_RCX, lin);
-    emit_shift_ri(e, ES_SHR, 4, HR_RCX, 12 - 5);
-    emit_alu_ri(e, EA_AND, 4, HR_RCX, (CPU_TLB_SIZE - 1) << 5);
+    gen_tlb_index(t, lin);
     emit_lea(e, 8, HR_RAX, emit_m(lin, (int32_t)size - 1));
     emit_alu_ri(e, EA_AND, 8, HR_RAX, -4096);
     emit_alu_rm(e, EA_CMP, 8, HR_RAX,

@@ -312,6 +312,8 @@ static void test_unary_and_shifts(void **state)
             if (sz >= 4) {
                 emit_bswap(&e, sz, r);
                 expect(&e, "bswap", 1, R(sz, r));
+                emit_rorx(&e, sz, r, 15 - r, 7);
+                expect(&e, "rorx", 3, R(sz, r), R(sz, 15 - r), I(1, 7));
             }
             for (int op = 0; op < 8; op++) {
                 if (op == 6)
