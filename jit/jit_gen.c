@@ -336,20 +336,26 @@ void gen_add_sub(struct tctx *t, const struct jit_ir *ir, bool add,
 
 /* --- kinds --- */
 
+/* operand 1 of a move into a cached register: the host register caching
+ * it, RAX after loading the memory operand (R15 = address), or -1 (an
+ * immediate, AH..BH) */
+static int move_source(struct tctx *t, const struct x86_insn *insn,
+                       unsigned size)
+{
+    if (insn->has_mem) {
+        gen_mem_load(t, insn->mem_seg, size);
+        return HR_RAX;
+    }
+    return is_imm(insn, 1) ? -1 : cached_opnd(t, insn, 1, size);
+}
+
 static void gen_mov(struct tctx *t, const struct x86_insn *insn)
 {
     unsigned size = opnd_size(insn, 0);
     if (insn->has_mem)
         gen_ea(t, insn);
     if (t->rc_on && size >= 4 && opnd0_reg(insn) >= 0) {
-        /* into the cached register, from where operand 1 is */
-        int src = -1;
-        if (insn->has_mem) {
-            gen_mem_load(t, insn->mem_seg, size);
-            src = HR_RAX;
-        } else if (!is_imm(insn, 1)) {
-            src = cached_opnd(t, insn, 1, size);
-        }
+        int src = move_source(t, insn, size);
         int d = in_place(t, insn, size, false);
         if (src >= 0)
             emit_mov_rr(&t->e, size, d, src);
@@ -607,11 +613,11 @@ static void gen_movx(struct tctx *t, const struct x86_insn *insn)
 {
     unsigned dsize = insn->opsize, ssize = opnd_size(insn, 1);
     bool sx = insn->op->id != I_MOVZX && ssize < dsize;
-    int src = -1, d = -1;
-    if (!insn->has_mem && dsize >= 4 &&
-        (src = cached_opnd(t, insn, 1, ssize)) >= 0)
-        d = in_place(t, insn, dsize, false);
-    if (d >= 0) {   /* straight into the cached register */
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    int src = t->rc_on && dsize >= 4 ? move_source(t, insn, ssize) : -1;
+    if (src >= 0) {   /* straight into the cached register */
+        int d = in_place(t, insn, dsize, false);
         if (sx)
             emit_movsx_rr(&t->e, dsize, ssize, d, src);
         else
@@ -619,8 +625,6 @@ static void gen_movx(struct tctx *t, const struct x86_insn *insn)
         rc_written(t, d);
         return;
     }
-    if (insn->has_mem)
-        gen_ea(t, insn);
     load_opnd(t, insn, 1, ssize, HR_R12);
     if (sx)
         emit_movsx_rr(&t->e, dsize == 2 ? 4 : dsize, ssize, HR_R12, HR_R12);
@@ -725,9 +729,13 @@ static void gen_jmp_ind(struct tctx *t, const struct jit_ir *ir)
 /* R15 = (RSP + delta) masked to the stack size */
 static void gen_stack_addr(struct tctx *t, int32_t delta)
 {
-    gen_load_reg(t, HR_R15, gen_gpr_off(R_SP), 8);
-    if (delta)
-        emit_lea(&t->e, 8, HR_R15, emit_m(HR_R15, delta));
+    int sp = rc_reg(t, gen_gpr_off(R_SP), true);
+    if (sp < 0) {
+        sp = HR_R15;
+        emit_load(&t->e, 8, sp, emit_m(HR_RBX, gen_gpr_off(R_SP)));
+    }
+    if (delta || sp != HR_R15)
+        emit_lea(&t->e, 8, HR_R15, emit_m(sp, delta));
     if (t->stack_size == 4)
         emit_mov_rr(&t->e, 4, HR_R15, HR_R15);
     else if (t->stack_size == 2)
@@ -767,10 +775,9 @@ static void gen_pop(struct tctx *t, const struct x86_insn *insn)
     unsigned size = insn->opsize;
     gen_stack_addr(t, 0);
     gen_mem_load(t, S_SS, size);
-    emit_mov_rr(&t->e, 8, HR_R12, HR_RAX);
     emit_lea(&t->e, 8, HR_R15, emit_m(HR_R15, (int32_t)size));
     gen_set_sp(t, HR_R15);
-    store_opnd(t, insn, 0, size, HR_R12);
+    store_opnd(t, insn, 0, size, HR_RAX);
 }
 
 static void gen_call_insn(struct tctx *t, const struct jit_ir *ir)
