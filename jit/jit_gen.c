@@ -482,43 +482,58 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
         t->fl.host = false;   /* nothing may read them: keep it simple */
 }
 
+/* the operand of INC/DEC/NEG: the cached register itself (returned),
+ * else R14; R12 = its value when the record needs it or it is not
+ * cached */
+static int unary_opnd(struct tctx *t, const struct jit_ir *ir,
+                      unsigned size)
+{
+    const struct x86_insn *insn = &ir->insn;
+    if (insn->has_mem)
+        gen_ea(t, insn);
+    int d = in_place(t, insn, size, true);
+    if (ir->keep_cc || d < 0)
+        load_opnd(t, insn, 0, size, HR_R12);
+    if (d >= 0)
+        return d;
+    emit_mov_rr(&t->e, 8, HR_R14, HR_R12);
+    return HR_R14;
+}
+
+/* the result of INC/DEC/NEG in w (unary_opnd) written */
+static void unary_result(struct tctx *t, const struct x86_insn *insn,
+                         unsigned size, int w)
+{
+    if (w == HR_R14)
+        store_result(t, insn, size, HR_R14);
+    else
+        rc_written(t, w);
+}
+
 static void gen_incdec(struct tctx *t, const struct jit_ir *ir)
 {
     const struct x86_insn *insn = &ir->insn;
     struct emit *e = &t->e;
     bool inc = insn->op->id == I_INC;
     unsigned size = opnd_size(insn, 0);
-    int d = ir->keep_cc ? -1 : in_place(t, insn, size, true);
-    if (d >= 0) {   /* no record: on the cached register */
-        if (inc)
-            emit_inc(e, size, d);
-        else
-            emit_dec(e, size, d);
-        rc_written(t, d);
-        t->fl = (struct flag_state){ .op = -1 };
-        return;
-    }
     if (ir->keep_cc)
         gen_carry(t, HR_R13);
-    if (insn->has_mem)
-        gen_ea(t, insn);
-    load_opnd(t, insn, 0, size, HR_R12);
-    emit_mov_rr(e, 8, HR_R14, HR_R12);
+    int w = unary_opnd(t, ir, size);
     if (inc)
-        emit_inc(e, size, HR_R14);
+        emit_inc(e, size, w);
     else
-        emit_dec(e, size, HR_R14);
+        emit_dec(e, size, w);
     uint32_t op = inc ? CC_OP_INC : CC_OP_DEC;
     if (ir->keep_cc) {
         store_record(t, op, size);
         emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), HR_R12);
         emit_store_imm(e, 8, emit_m(HR_RBX, CC_FIELD(src)), 1);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), w);
         emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(flags)), HR_R13);
     }
     t->fl = (struct flag_state){ .op = ir->keep_cc ? (int)op : -1,
                                  .size = size, .host = ir->keep_cc };
-    store_result(t, insn, size, HR_R14);
+    unary_result(t, insn, size, w);
 }
 
 static void gen_not(struct tctx *t, const struct x86_insn *insn)
@@ -543,27 +558,17 @@ static void gen_neg(struct tctx *t, const struct jit_ir *ir)
     const struct x86_insn *insn = &ir->insn;
     struct emit *e = &t->e;
     unsigned size = opnd_size(insn, 0);
-    int d = ir->keep_cc ? -1 : in_place(t, insn, size, true);
-    if (d >= 0) {   /* no record: on the cached register */
-        emit_neg(e, size, d);
-        rc_written(t, d);
-        t->fl = (struct flag_state){ .op = -1 };
-        return;
-    }
-    if (insn->has_mem)
-        gen_ea(t, insn);
-    load_opnd(t, insn, 0, size, HR_R12);
-    emit_mov_rr(e, 8, HR_R14, HR_R12);
-    emit_neg(e, size, HR_R14);
+    int w = unary_opnd(t, ir, size);
+    emit_neg(e, size, w);
     if (ir->keep_cc) {
         store_record(t, CC_OP_SUB, size);
         emit_store_imm(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), 0);
         emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), HR_R12);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), w);
     }
     t->fl = (struct flag_state){ .op = ir->keep_cc ? CC_OP_SUB : -1,
                                  .size = size, .host = ir->keep_cc };
-    store_result(t, insn, size, HR_R14);
+    unary_result(t, insn, size, w);
 }
 
 /* IMUL Gv,Ev[,imm]: the low half; CF = OF = signed overflow merged into
@@ -644,15 +649,31 @@ static void gen_setcc(struct tctx *t, const struct x86_insn *insn)
 
 static void gen_cmov(struct tctx *t, const struct x86_insn *insn)
 {
+    struct emit *e = &t->e;
     unsigned size = insn->opsize;
+    int32_t off = gen_gpr_off(insn->reg);
     if (insn->has_mem)
         gen_ea(t, insn);
-    load_opnd(t, insn, 1, size, HR_R13);       /* reads (and faults) always */
-    gen_load_reg(t, HR_R12, gen_gpr_off(insn->reg), 8);
+    /* the source is read (and faults) always; a host register that
+     * caches it survives gen_cond's helper call (reloaded) */
+    int src = insn->has_mem ? -1 : cached_opnd(t, insn, 1, size);
+    if (src < 0) {
+        src = HR_R13;
+        load_opnd(t, insn, 1, size, src);
+    }
+    int d = in_place(t, insn, size, true);
+    if (d < 0)
+        gen_load_reg(t, HR_R12, off, 8);
     enum emit_cc cc = gen_cond(t, insn->opcode & 15);
-    emit_cmov(&t->e, cc, 8, HR_R12, HR_R13);
-    /* a 32-bit CMOV zero-extends even when the condition is false */
-    gen_store_reg(t, gen_gpr_off(insn->reg), size, HR_R12);
+    /* a 32-bit CMOV zero-extends even when the condition is false, on
+     * the host too */
+    if (d >= 0) {
+        emit_cmov(e, cc, size, d, src);
+        rc_written(t, d);
+    } else {
+        emit_cmov(e, cc, 8, HR_R12, src);
+        gen_store_reg(t, off, size, HR_R12);
+    }
 }
 
 /* --- control transfers --- */
