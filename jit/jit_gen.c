@@ -599,7 +599,15 @@ static void gen_imul(struct tctx *t, const struct jit_ir *ir)
 static void gen_lea(struct tctx *t, const struct x86_insn *insn)
 {
     unsigned size = insn->opsize;
-    if (t->rc_on && size >= 4 && insn->addrsize >= 4 && !insn->rip_relative &&
+    if (t->rc_on && size >= 4 && insn->rip_relative) {
+        int d = in_place(t, insn, size, false);   /* a constant */
+        emit_mov_ri(&t->e, 8, d, (insn->disp + t->cur->next) &
+                                     mask_of(insn->addrsize < size
+                                                 ? insn->addrsize : size));
+        rc_written(t, d);
+        return;
+    }
+    if (t->rc_on && size >= 4 && insn->addrsize >= 4 &&
         (insn->base >= 0 || insn->index >= 0)) {
         /* one host LEA into the cached register; a 32-bit address or
          * result is the low half of the 64-bit sum */
@@ -744,6 +752,7 @@ static void gen_jmp_ind(struct tctx *t, const struct jit_ir *ir)
         gen_ea(t, insn);
     load_opnd(t, insn, 0, insn->opsize, HR_R12);
     gen_check_target(t, HR_R12);
+    rc_drop(t);
     gen_jump_reg(t, HR_R12, insns_so_far(t));
 }
 
@@ -818,6 +827,7 @@ static void gen_call_insn(struct tctx *t, const struct jit_ir *ir)
     }
     emit_mov_ri(&t->e, 8, HR_R14, ir->next & mask_of(size));
     gen_push_r14(t, size);
+    rc_drop(t);
     if (direct)
         gen_chain_exit(t, target);
     else
@@ -835,6 +845,7 @@ static void gen_ret(struct tctx *t, const struct jit_ir *ir)
     int32_t pop = (int32_t)size + (insn->op->nopnd ? (uint16_t)insn->imm : 0);
     emit_lea(&t->e, 8, HR_R15, emit_m(HR_R15, pop));
     gen_set_sp(t, HR_R15);
+    rc_drop(t);
     gen_jump_reg(t, HR_R12, insns_so_far(t));
 }
 

@@ -78,7 +78,6 @@ struct regcache {
     int8_t slot_of[16];       /* guest register -> slot, or -1 */
     int8_t reg_of[RC_SLOTS];  /* slot -> guest register, or -1 */
     uint8_t dirty;            /* slots memory does not have yet */
-    uint8_t pinned;           /* slots the current instruction has taken */
 };
 
 /* a piece of code out of the hot path (jit/jit_gen_mem.c): the slow path
@@ -123,6 +122,7 @@ struct tctx {
     bool in_cold;        /* emitting the out-of-line code */
     struct regcache rc;
     bool rc_on;          /* this instruction may use the cache */
+    uint8_t rc_pinned;   /* slots it has taken (not given way) */
 };
 
 /* jit_regcache.c: at the start of a block (after classify) */

@@ -4,9 +4,10 @@
  * or rc_reg for the simple forms that work on the cached register itself
  * (MOV, the ALU group, LEA, MOVZX/MOVSX, INC/DEC, NOT/NEG, IMUL, SETcc,
  * CMOVcc, PUSH/POP, PUSHF, shifts and rotates, BT*, bit scans, POPCNT,
- * BSWAP, CBW/CWD, XCHG, XADD, MUL/DIV) is kept in one of six host
- * registers the rest of the generated code leaves alone; a write only
- * marks it dirty. When all six are taken, the register the
+ * BSWAP, CBW/CWD, XCHG, XADD, MUL/DIV, and the indirect jumps, calls
+ * and returns, which empty the cache before they leave) is kept in one
+ * of six host registers the rest of the generated code leaves alone; a
+ * write only marks it dirty. When all six are taken, the register the
  * block names again the farthest ahead (or not at all before the cache
  * is next emptied) gives way, a clean one first among equals (Belady's
  * choice, from what each instruction names: rc_begin). Memory
@@ -40,7 +41,8 @@ static bool cacheable(const struct tctx *t, const struct jit_ir *ir)
     case K_MOVX: case K_NOT: case K_NEG: case K_SETCC: case K_CMOV:
     case K_IMUL: case K_PUSH: case K_POP: case K_SHIFT: case K_SHIFTV:
     case K_ROT: case K_BT: case K_BSCAN: case K_POPCNT: case K_XREG:
-    case K_XCHG: case K_XADD: case K_MULDIV: case K_PUSHF:
+    case K_XCHG: case K_XADD: case K_MULDIV: case K_PUSHF: case K_JMP_IND:
+    case K_CALL: case K_RET:   /* these empty it themselves before leaving */
         return true;
     default:
         return false;
@@ -71,7 +73,8 @@ static uint32_t named_gprs(const struct jit_ir *ir)
     }
     /* implicit ones */
     unsigned id = insn->op->id;
-    if (ir->kind == K_PUSH || ir->kind == K_POP || ir->kind == K_PUSHF)
+    if (ir->kind == K_PUSH || ir->kind == K_POP || ir->kind == K_PUSHF ||
+        ir->kind == K_CALL || ir->kind == K_RET)
         m |= 1u << R_SP;
     if (ir->kind == K_MULDIV || id == I_CBW || id == I_CWD)
         m |= 1u << R_AX | 1u << R_DX;
@@ -127,7 +130,7 @@ void rc_before(struct tctx *t, const struct jit_ir *ir)
         return;
     }
     t->rc_on = true;
-    t->rc.pinned = 0;
+    t->rc_pinned = 0;
 }
 
 /* forget guest register g (its value written back if dirty) */
@@ -165,7 +168,7 @@ static int victim(const struct tctx *t)
 {
     int best = 0, best_score = -1;
     for (int s = 0; s < RC_SLOTS; s++) {
-        if (t->rc.pinned & (1u << s))
+        if (t->rc_pinned & (1u << s))
             continue;
         int score = 2 * next_use(t, t->rc.reg_of[s]) +
                     !(t->rc.dirty & (1u << s));
@@ -183,7 +186,7 @@ static int slot_for(struct tctx *t, int g, bool load)
     struct regcache *rc = &t->rc;
     int s = rc->slot_of[g];
     if (s >= 0) {
-        rc->pinned |= (uint8_t)(1u << s);
+        t->rc_pinned |= (uint8_t)(1u << s);
         return s;
     }
     for (int i = 0; i < RC_SLOTS && s < 0; i++)
@@ -195,7 +198,7 @@ static int slot_for(struct tctx *t, int g, bool load)
     }
     rc->slot_of[g] = (int8_t)s;
     rc->reg_of[s] = (int8_t)g;
-    rc->pinned |= (uint8_t)(1u << s);
+    t->rc_pinned |= (uint8_t)(1u << s);
     if (load)
         emit_load(&t->e, 8, slot_host[s],
                   emit_m(HR_RBX, gen_gpr_off((unsigned)g)));

@@ -5,11 +5,12 @@
  * too) and every kind that uses the cache (MOV, the ALU group, LEA with
  * any base, index and address size, MOVZX/MOVSX/MOVSXD, INC/DEC, NOT/NEG,
  * shifts and rotates, IMUL, CMOVcc, SETcc, PUSH/POP/PUSHF, BT*, bit
- * scans, POPCNT, BSWAP, CBW/CWD, XCHG, XADD, MUL/DIV), others between
- * them that empty it (CMPXCHG, RCL/RCR, LAHF/SAHF, CLC..., Jcc), memory
- * operands that miss the TLB or fault on an unmapped page in the middle
- * of a block and divide errors (the fault must find every register as
- * the instruction started), and the flags read at the end. */
+ * scans, POPCNT, BSWAP, CBW/CWD, XCHG, XADD, MUL/DIV, CALL, RET, JMP r),
+ * others between them that empty it (CMPXCHG, RCL/RCR, LAHF/SAHF,
+ * CLC..., Jcc), memory operands that miss the TLB or fault on an
+ * unmapped page in the middle of a block and divide errors (the fault
+ * must find every register as the instruction started), and the flags
+ * read at the end. */
 #include "tests/unit/jit_diff.h"
 
 #define HANDLER (CODE + 0x8000ull)   /* a HLT of the filler */
@@ -78,8 +79,9 @@ static void imm(struct prog *p, unsigned size)
     }
 }
 
-/* LEA r, [base + index * scale + disp] with any registers and (64-bit)
- * address size: the result wraps as the address and operand sizes say */
+/* LEA r, [base + index * scale + disp] with any registers, or (64-bit)
+ * [rIP + disp], and (64-bit) address size: the result wraps as the
+ * address and operand sizes say */
 static void lea(struct prog *p)
 {
     unsigned size = pick(3) ? (p->mode == M64 && pick(2) ? 8 : 4) : 2;
@@ -91,6 +93,11 @@ static void lea(struct prog *p)
         put(p, 0x67);
     prefix(p, size, r, x, b);
     put(p, 0x8d);
+    if (p->mode == M64 && pick(5) == 0) {   /* [rIP + disp32] */
+        put(p, (uint8_t)(0x05 | (r & 7) << 3));
+        put32(p, (uint32_t)rnd());
+        return;
+    }
     bool d32 = pick(2);
     put(p, (uint8_t)((d32 ? 0x84 : 0x44) | (r & 7) << 3));
     put(p, (uint8_t)(pick(4) << 6 | (x & 7) << 3 | (b & 7)));
@@ -128,7 +135,7 @@ static void cached(struct prog *p)
                                    0x39, 0x85 };
     unsigned size = osize(p), r = reg(p), rm = reg(p);
     bool mem = pick(8) == 0, w = size != 1;
-    switch (pick(20)) {
+    switch (pick(21)) {
     case 0: case 1: case 2: {   /* ALU r/m, r or r, r/m */
         uint8_t op = alu[pick(N(alu))];
         if (op != 0x85 && pick(2))
@@ -264,6 +271,30 @@ static void cached(struct prog *p)
         else
             op0f(p, size, false, (uint8_t)(w ? 0xc1 : 0xc0), r, rm, mem);
         break;
+    case 19: {   /* CALL the next instruction, POP r, ADD r to point
+                  * past the JMP r or PUSH r; RET that follows */
+        bool ret = pick(2);
+        unsigned lpop = r & 8 ? 2 : 1, ladd = p->mode == M64 ? 4 : 3;
+        put(p, 0xe8);
+        put32(p, 0);
+        if (r & 8)
+            put(p, 0x41);
+        put(p, (uint8_t)(0x58 | (r & 7)));
+        prefix(p, p->mode == M64 ? 8 : 4, 0, 0, r);
+        put(p, 0x83);
+        put(p, (uint8_t)(0xc0 | (r & 7)));
+        put(p, (uint8_t)(lpop + ladd + lpop + 1));
+        if (r & 8)
+            put(p, 0x41);
+        if (ret) {
+            put(p, (uint8_t)(0x50 | (r & 7)));
+            put(p, 0xc3);
+        } else {
+            put(p, 0xff);
+            put(p, (uint8_t)(0xe0 | (r & 7)));
+        }
+        break;
+    }
     default:   /* MUL, IMUL, DIV, IDIV (#DE now and then) */
         prefix(p, size, 0, 0, mem ? 0 : rm);
         put(p, w ? 0xf7 : 0xf6);
