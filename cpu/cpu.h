@@ -56,13 +56,14 @@ enum {
 
 enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT, MODE_LONG_COMPAT, MODE_LONG64 };
 
-#define CPU_TLB_SIZE 1024
+#define CPU_TLB_SIZE 4096
 
 struct cpu_tlb_entry {
     uint64_t tag;         /* linear page | valid bit; see cpu/mmu.c */
     uint8_t *host;        /* host address of the page, NULL for MMIO */
     uint64_t gpa;         /* guest physical address of the page */
     uint32_t perm;        /* CPU_TLB_* permission bits */
+    uint32_t listed;      /* in cpu->tlb_used */
 };
 
 /* tag = linear page | CPU_TLB_VALID; perm bits (the JIT's inlined
@@ -135,6 +136,9 @@ struct cpu {
     /* TLB (cpu/mmu.c) */
     struct cpu_tlb_entry tlb[CPU_TLB_SIZE];
     struct cpu_tlb_fast tlb_fast[2][CPU_TLB_SIZE];
+    uint16_t tlb_used[CPU_TLB_SIZE]; /* the slots filled since they were
+                                        last dropped: what flushes visit */
+    unsigned tlb_nused;
     uint64_t pdpte[4];    /* PAE PDPTE registers, loaded with CR3 */
     struct cpu *tlb_next; /* the vCPUs whose TLBs the map listener flushes */
 

@@ -403,6 +403,10 @@ tlb_fill(struct cpu *cpu, uint64_t lin, unsigned acc, uint32_t *err)
     if (cpu->code_page && cpu->code_page(cpu, gpa))
         e->perm |= TLB_CODE;
     tlb_fast_fill(cpu, e);
+    if (!e->listed) {
+        e->listed = 1;
+        cpu->tlb_used[cpu->tlb_nused++] = (uint16_t)(e - cpu->tlb);
+    }
     return e;
 }
 
@@ -433,11 +437,40 @@ static struct cpu_tlb_entry *tlb_get_or_fault(struct cpu *cpu, uint64_t lin,
     return e;
 }
 
+/* Drop the filled entries that `what` selects (arg: its operand); the
+ * others stay listed. Flushes cost what the TLB holds, not its size. */
+enum tlb_select { SEL_ALL, SEL_NON_GLOBAL, SEL_LARGE, SEL_GPA };
+
+static bool tlb_selected(const struct cpu_tlb_entry *e, enum tlb_select what,
+                         uint64_t arg)
+{
+    switch (what) {
+    case SEL_ALL: return true;
+    case SEL_NON_GLOBAL: return !(e->perm & TLB_GLOBAL);
+    case SEL_LARGE: return (e->perm & TLB_LARGE) != 0;
+    default: return e->gpa == arg;
+    }
+}
+
+static void tlb_drop_selected(struct cpu *cpu, enum tlb_select what,
+                              uint64_t arg)
+{
+    unsigned kept = 0;
+    for (unsigned k = 0; k < cpu->tlb_nused; k++) {
+        struct cpu_tlb_entry *e = &cpu->tlb[cpu->tlb_used[k]];
+        if (e->tag && tlb_selected(e, what, arg))
+            tlb_drop(cpu, e);
+        if (e->tag)
+            cpu->tlb_used[kept++] = cpu->tlb_used[k];
+        else
+            e->listed = 0;
+    }
+    cpu->tlb_nused = kept;
+}
+
 void mmu_flush(struct cpu *cpu, bool include_global)
 {
-    for (int i = 0; i < CPU_TLB_SIZE; i++)
-        if (include_global || !(cpu->tlb[i].perm & TLB_GLOBAL))
-            tlb_drop(cpu, &cpu->tlb[i]);
+    tlb_drop_selected(cpu, include_global ? SEL_ALL : SEL_NON_GLOBAL, 0);
 }
 
 void mmu_invlpg(struct cpu *cpu, uint64_t lin)
@@ -446,16 +479,12 @@ void mmu_invlpg(struct cpu *cpu, uint64_t lin)
     if (e->tag == ((lin & PAGE_MASK) | TLB_VALID))
         tlb_drop(cpu, e);
     /* slices of a large page may sit in other slots: drop them all */
-    for (int i = 0; i < CPU_TLB_SIZE; i++)
-        if (cpu->tlb[i].perm & TLB_LARGE)
-            tlb_drop(cpu, &cpu->tlb[i]);
+    tlb_drop_selected(cpu, SEL_LARGE, 0);
 }
 
 void mmu_flush_phys_page(struct cpu *cpu, uint64_t gpa)
 {
-    for (int i = 0; i < CPU_TLB_SIZE; i++)
-        if (cpu->tlb[i].gpa == (gpa & PAGE_MASK))
-            tlb_drop(cpu, &cpu->tlb[i]);
+    tlb_drop_selected(cpu, SEL_GPA, gpa & PAGE_MASK);
 }
 
 /* One listener per memory map flushes the TLBs of every vCPU on it */
@@ -510,7 +539,11 @@ void mmu_init(struct cpu *cpu)
     cpu->tlb_next = tlb_cpus;
     tlb_cpus = cpu;
     cpu->a20_mask = mem_map_a20_mask(cpu->mem);
-    mmu_flush(cpu, true);
+    for (int i = 0; i < CPU_TLB_SIZE; i++) {
+        tlb_drop(cpu, &cpu->tlb[i]);
+        cpu->tlb[i].listed = 0;
+    }
+    cpu->tlb_nused = 0;
 }
 
 void mmu_fini(struct cpu *cpu)
