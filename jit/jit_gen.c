@@ -364,6 +364,11 @@ static void gen_mov(struct tctx *t, const struct x86_insn *insn)
         rc_written(t, d);
         return;
     }
+    if (insn->has_mem && opnd0_reg(insn) >= 0) {
+        gen_mem_load(t, insn->mem_seg, size);
+        store_result(t, insn, size, HR_RAX);
+        return;
+    }
     load_opnd(t, insn, 1, size, HR_R14);   /* R14: a memory store's */
     store_result(t, insn, size, HR_R14);
 }

@@ -11,7 +11,9 @@
  * reads, the flags record, then the write. Results are computed in 64-bit
  * host registers, so no host "undefined" flag is ever used: a shift of a
  * zero-extended (SAR: sign-extended) operand by a count below 64 leaves
- * the last bit out in the host CF, and the rest is derived in software.
+ * the last bit out in the host CF, and the rest is derived in software
+ * (4- and 8-byte registers shifted in the host register that caches
+ * them: a count below the width leaves it there too).
  *
  * Flags: shifts by a nonzero constant replace the record (CC_OP_RES).
  * The others change some flags and keep the rest (rotates: CF OF; BT*:
@@ -262,15 +264,16 @@ static void of_from_bits(struct tctx *t, int a, unsigned bit, int b,
     emit_alu_rr(e, EA_OR, 4, HR_RDX, HR_RAX);
 }
 
-/* the CC_OP_RES record of a shift: res = R14, CF OF AF in RDX; with a
+/* the CC_OP_RES record of a shift: res, CF OF AF in RDX; with a
  * CL count, jumped over when it is 0 (the record stays as it was) */
-static void store_res_record(struct tctx *t, unsigned size, bool var)
+static void store_res_record(struct tctx *t, unsigned size, bool var,
+                             int res)
 {
     struct emit *e = &t->e;
     struct zero_skip skip = skip_if_zero_count(t, var);
     emit_alu_ri(e, EA_OR, 4, HR_RDX, FL_AF);
     store_record(t, CC_OP_RES, size);
-    emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), HR_R14);
+    emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), res);
     emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(flags)), HR_RDX);
     skip_end(t, &skip);
 }
@@ -278,7 +281,10 @@ static void store_res_record(struct tctx *t, unsigned size, bool var)
 /* --- shifts and rotates --- */
 
 /* SHL/SHR/SAR as cpu/alu.c: CF the last bit out, OF MSB(res)^CF (SHL),
- * the old MSB for SHR by one, else 0; AF = 1 */
+ * the old MSB for SHR by one, else 0; AF = 1. A 4- or 8-byte register
+ * shifted by a constant is shifted in the host register that caches it
+ * (a count of 1 to width - 1: the host CF is the last bit out); else in
+ * R14, 64 bits wide when the flags are wanted. */
 static void gen_shift(struct tctx *t, const struct jit_ir *ir)
 {
     const struct x86_insn *insn = &ir->insn;
@@ -287,40 +293,44 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
     unsigned id = insn->op->id, bits = 8 * size, c = 0;
     bool var = !const_count(insn, size, &c);
     enum emit_shift op = id == I_SHL ? ES_SHL : id == I_SHR ? ES_SHR : ES_SAR;
-    int d = !var && c && !ir->keep_cc ? in_place(t, insn, size, true) : -1;
-    if (d >= 0) {   /* no record: on the cached register */
-        emit_shift_ri(e, op, size, d, (uint8_t)c);
-        rc_written(t, d);
-        return;
-    }
-    if (insn->has_mem)
-        gen_ea(t, insn);
-    rm_load(t, insn, size, HR_R12);
-    if (var)
-        load_cl(t, size);
-    if (!var && !c) {
-        emit_mov_rr(e, 8, HR_R14, HR_R12);
-        rm_store(t, insn, size);   /* a zero count still writes */
-        return;
-    }
-    /* no flags wanted: a 32-bit shift zero-extends its result */
-    unsigned hsize = size == 4 && !ir->keep_cc ? 4 : 8;
-    if (id == I_SAR && size < hsize)
-        emit_movsx_rr(e, 8, size, HR_R14, HR_R12);
-    else
-        emit_mov_rr(e, 8, HR_R14, HR_R12);
-    if (var)
-        emit_shift_rcl(e, op, hsize, HR_R14);
-    else
-        emit_shift_ri(e, op, hsize, HR_R14, (uint8_t)c);
-    if (ir->keep_cc) {
-        if (id == I_SHL && size < 8)
+    int w = !var && c ? in_place(t, insn, size, true) : -1;
+    bool cached = w >= 0;
+    if (cached) {
+        if (ir->keep_cc && id == I_SHR && c == 1)
+            emit_mov_rr(e, 8, HR_R12, w);   /* the old MSB: OF */
+        emit_shift_ri(e, op, size, w, (uint8_t)c);
+        rc_written(t, w);
+    } else {
+        if (insn->has_mem)
+            gen_ea(t, insn);
+        rm_load(t, insn, size, HR_R12);
+        if (var)
+            load_cl(t, size);
+        w = HR_R14;
+        if (!var && !c) {
+            emit_mov_rr(e, 8, HR_R14, HR_R12);
+            rm_store(t, insn, size);   /* a zero count still writes */
+            return;
+        }
+        /* no flags wanted: a 32-bit shift zero-extends its result */
+        unsigned hsize = size == 4 && !ir->keep_cc ? 4 : 8;
+        if (id == I_SAR && size < hsize)
+            emit_movsx_rr(e, 8, size, HR_R14, HR_R12);
+        else
+            emit_mov_rr(e, 8, HR_R14, HR_R12);
+        if (var)
+            emit_shift_rcl(e, op, hsize, HR_R14);
+        else
+            emit_shift_ri(e, op, hsize, HR_R14, (uint8_t)c);
+        if (ir->keep_cc && id == I_SHL && size < 8)
             emit_bt_ri(e, EB_BT, 8, HR_R14, (uint8_t)bits);
+        if (ir->keep_cc && size < 8)
+            emit_movzx_rr(e, size, HR_R14, HR_R14);   /* flags kept */
+    }
+    if (ir->keep_cc) {
         cf_bit(t, HR_RDX);
-        if (size < 8)
-            emit_movzx_rr(e, size, HR_R14, HR_R14);
         if (id == I_SHL) {
-            of_from_bits(t, HR_R14, bits - 1, HR_RDX, 0);
+            of_from_bits(t, w, bits - 1, HR_RDX, 0);
         } else if (id == I_SHR && (var || c == 1)) {
             /* OF = the old MSB, for a count of one */
             emit_mov_rr(e, 8, HR_RAX, HR_R12);
@@ -334,9 +344,10 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
             emit_shift_ri(e, ES_SHL, 4, HR_RAX, 11);
             emit_alu_rr(e, EA_OR, 4, HR_RDX, HR_RAX);
         }
-        store_res_record(t, size, var);
+        store_res_record(t, size, var, w);
     }
-    rm_store(t, insn, size);
+    if (!cached)
+        rm_store(t, insn, size);
 }
 
 /* ROL/ROR: CF = LSB(res) (ROL) or MSB(res) (ROR); OF = MSB(res) ^ CF
@@ -414,7 +425,7 @@ static void gen_shift_double(struct tctx *t, const struct jit_ir *ir)
             of_from_bits(t, HR_R14, bits - 1, HR_RDX, 0);
         else
             of_from_bits(t, HR_R14, bits - 1, HR_R14, bits - 2);
-        store_res_record(t, size, var);
+        store_res_record(t, size, var, HR_R14);
     }
     rm_store(t, insn, size);
 }
