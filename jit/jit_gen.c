@@ -3,6 +3,9 @@
  * and the interpreter fallback for everything else. Each native form does
  * what the interpreter's handler does, in the same order (memory reads,
  * the flags record, then the write), so a fault leaves the same state.
+ * A 4- or 8-byte register operand is worked on in the host register that
+ * caches it where the form allows (in_place, jit/jit_regcache.c), else
+ * through temporaries (R12-R14).
  *
  * Flags: a producer writes the interpreter's lazy record (struct cpu_cc)
  * unless liveness found it dead; a consumer uses the host flags when the

@@ -15,8 +15,9 @@
  * before any other instruction (which then runs with the cache off),
  * before each helper call (which clobbers the host registers: they are
  * reloaded after it), in the slow paths and exits out of line (from the
- * state recorded where they branch off), and before the block's exits. A fault therefore always
- * finds the guest registers in memory as the instruction started.
+ * state recorded where they branch off), and before the block's exits.
+ * A fault therefore always finds the guest registers in memory as the
+ * instruction started.
  *
  * Translation-time rule: a slot is filled or dropped only where every
  * path goes (never inside an instruction's internal branches), which
