@@ -881,7 +881,8 @@ bool gen_native(struct tctx *t, const struct jit_ir *ir)
     case K_POP: gen_pop(t, insn); break;
     case K_SSE: gen_sse(t, ir); return true;
     default:
-        if (!gen_bits(t, ir) && !gen_arith(t, ir) && !gen_string(t, ir))
+        if (!gen_bits(t, ir) && !gen_arith(t, ir) && !gen_string(t, ir) &&
+            !gen_sys(t, ir))
             return false;
         break;
     }

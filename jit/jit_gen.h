@@ -40,6 +40,7 @@ enum jit_kind {
     K_XCHG, K_XADD, K_CMPXCHG, K_CMPXCHG8B, K_MULDIV, K_FLAGOP, K_PUSHF,
     K_LEAVE, K_STRING, K_REPSTR,
     K_SSE,   /* jit/jit_gen_sse.c */
+    K_SYS,   /* jit/jit_gen_sys.c */
 };
 
 /* a fallback instruction: what jit_helper_exec needs */
@@ -271,6 +272,12 @@ bool gen_arith(struct tctx *t, const struct jit_ir *ir);
 int gen_string_kind(const struct tctx *t, const struct jit_ir *ir);
 bool gen_string_facts(struct jit_ir *ir);
 bool gen_string(struct tctx *t, const struct jit_ir *ir);
+/* jit_gen_sys.c: CLI/STI, SWAPGS, RDTSC(P), CPUID, MOV from CRn: the
+ * kind (-1: not one of them), the flag facts (false: not K_SYS), the
+ * code (false: not K_SYS) */
+int gen_sys_kind(const struct tctx *t, const struct jit_ir *ir);
+bool gen_sys_facts(const struct tctx *t, struct jit_ir *ir);
+bool gen_sys(struct tctx *t, const struct jit_ir *ir);
 /* Jcc/JMP/CALL targets: a chainable exit to rip */
 void gen_chain_exit(struct tctx *t, uint64_t rip);
 

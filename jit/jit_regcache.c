@@ -4,7 +4,8 @@
  * or rc_reg for the simple forms that work on the cached register itself
  * (MOV, the ALU group, LEA, MOVZX/MOVSX, INC/DEC, NOT/NEG, IMUL, SETcc,
  * CMOVcc, PUSH/POP, PUSHF, shifts and rotates, BT*, bit scans, POPCNT,
- * BSWAP, CBW/CWD, XCHG, XADD, MUL/DIV, and the indirect jumps, calls
+ * BSWAP, CBW/CWD, XCHG, XADD, MUL/DIV, the system instructions of
+ * jit/jit_gen_sys.c, and the indirect jumps, calls
  * and returns, which empty the cache before they leave) is kept in one
  * of six host registers the rest of the generated code leaves alone; a
  * write only marks it dirty. When all six are taken, the register the
@@ -43,6 +44,7 @@ static bool cacheable(const struct tctx *t, const struct jit_ir *ir)
     case K_IMUL: case K_PUSH: case K_POP: case K_SHIFT: case K_SHIFTV:
     case K_ROT: case K_BT: case K_BSCAN: case K_POPCNT: case K_XREG:
     case K_XCHG: case K_XADD: case K_MULDIV: case K_PUSHF: case K_JMP_IND:
+    case K_SYS:
     case K_CALL: case K_RET:   /* these empty it themselves before leaving */
         return true;
     default:

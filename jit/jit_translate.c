@@ -46,6 +46,9 @@ static int native_kind(const struct tctx *t, const struct jit_ir *ir)
     int bits = gen_bits_kind(ir);
     if (bits >= 0)
         return bits;
+    int sys = gen_sys_kind(t, ir);
+    if (sys >= 0)
+        return sys;
     if (op->nopnd > 2)
         return K_FALLBACK;
     switch (op->id) {
@@ -129,7 +132,7 @@ static void classify(struct tctx *t, struct jit_ir *ir)
     ir->kind = (uint8_t)native_kind(t, ir);
     if (insn->lock && !lock_ok(ir->kind))
         ir->kind = K_FALLBACK;
-    if (gen_arith_facts(ir) || gen_string_facts(ir))
+    if (gen_arith_facts(ir) || gen_string_facts(ir) || gen_sys_facts(t, ir))
         return;
     switch (ir->kind) {
     case K_FALLBACK:
