@@ -193,6 +193,13 @@ static enum emit_cc gen_cond(struct tctx *t, unsigned cond)
     bool incdec = f->op == CC_OP_INC || f->op == CC_OP_DEC;
     if (f->host && !(incdec && uses_cf))
         return (enum emit_cc)cond;
+    if (t->cur->cc_in_host) {
+        /* liveness counted on the host flags and left the record
+         * unwritten: translate the block again without that */
+        t->no_host_cc = true;
+        e->overflow = true;
+        return (enum emit_cc)cond;
+    }
     static const uint32_t need[8] = { FL_OF, FL_CF, FL_ZF, FL_CF | FL_ZF,
                                       FL_SF, FL_PF, 0, 0 };
     uint32_t n = need[(cond >> 1) & 7];
@@ -486,7 +493,7 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
                                  .size = size, .host = true };
     if (id != I_CMP && id != I_TEST && w == HR_R14)
         store_result(t, insn, size, HR_R14);
-    if (!ir->keep_cc)
+    if (!ir->keep_cc && !ir->host_cc)
         t->fl.host = false;   /* nothing may read them: keep it simple */
 }
 

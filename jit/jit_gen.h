@@ -59,6 +59,10 @@ struct jit_ir {
     bool reads_cc;       /* reads the lazy-flags record */
     bool writes_cc;      /* replaces the record without reading it */
     bool keep_cc;        /* liveness: its record must be written */
+    bool host_cc;        /* liveness: the next instruction reads its flags
+                            from the host's: leave them there */
+    bool cc_in_host;     /* liveness: reads the flags only from the host's,
+                            as the instruction before left them */
     uint32_t gprs;       /* bit g: names guest register g; RC_LIVES:
                             the register cache lives across it */
     interp_fn fn;        /* the interpreter's handler (fallback) */
@@ -109,6 +113,7 @@ struct tctx {
     bool long64, real;   /* 64-bit mode; real or V86 (no attribute checks) */
     bool slow_mem;       /* every access through the helpers (#AC possible) */
     bool user, wp;
+    bool no_host_cc;     /* liveness may not count on host flags (a retry) */
     unsigned stack_size;
     struct jit_ir ir[JIT_MAX_INSNS];
     int n;

@@ -168,14 +168,33 @@ static void classify(struct tctx *t, struct jit_ir *ir)
     }
 }
 
+/* Does instruction i read its flags straight after the ALU instruction
+ * that made them, so that they are still in the host's (gen_cond)? SETcc
+ * and CMOVcc of registers after ADD/SUB/CMP/AND/OR/XOR/TEST of registers
+ * or an immediate. */
+static bool reads_host_flags(const struct tctx *t, int i)
+{
+    if (t->no_host_cc || i <= 0 || i >= t->n)
+        return false;
+    const struct jit_ir *ir = &t->ir[i], *prev = &t->ir[i - 1];
+    if (ir->insn.has_mem || (ir->kind != K_SETCC && ir->kind != K_CMOV))
+        return false;
+    unsigned id = prev->insn.op->id;
+    return prev->kind == K_ALU && !prev->insn.has_mem && id != I_ADC &&
+           id != I_SBB;
+}
+
 /* Which producers must write the lazy-flags record: those whose record
  * someone may see (a reader, a fault, a helper, the block end) before
- * the next producer replaces it. */
+ * the next producer replaces it. A reader of the host flags straight
+ * after its producer does not count (host_cc, cc_in_host). */
 static void liveness(struct tctx *t)
 {
     bool live = true;
     for (int i = t->n - 1; i >= 0; i--) {
         struct jit_ir *ir = &t->ir[i];
+        ir->host_cc = reads_host_flags(t, i + 1);
+        ir->cc_in_host = false;
         if (ir->writes_cc) {
             ir->keep_cc = live;
             live = false;
@@ -188,7 +207,9 @@ static void liveness(struct tctx *t)
              * leaves) */
             ir->keep_cc = live;
         }
-        if (ir->reads_cc || ir->may_exit)
+        if (reads_host_flags(t, i))
+            ir->cc_in_host = true;
+        else if (ir->reads_cc || ir->may_exit)
             live = true;
     }
 }
@@ -309,10 +330,15 @@ struct jit_block *jit_translate(struct jit_vcpu *v, uint64_t gpa)
     decode_block(&t, page, (unsigned)(gpa & 0xfff));
     if (t.n == 0)
         return NULL;
+    t.no_host_cc = false;
     liveness(&t);
     jit_stats.translations++;
     const uint8_t *guest = page + (gpa & 0xfff);
     struct jit_block *b = translate_once(&t, gpa, guest);
+    if (!b && t.no_host_cc) {   /* gen_cond found no host flags */
+        liveness(&t);
+        b = translate_once(&t, gpa, guest);
+    }
     if (!b) {
         jit_cache_flush();
         b = translate_once(&t, gpa, guest);
