@@ -429,6 +429,8 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
     if (insn->has_mem)
         gen_ea(t, insn);
     int w = HR_R14, a = -1, b = -1;   /* result, record's operands */
+    int64_t imm = (int64_t)((uint64_t)insn->imm & mask_of(size));
+    bool imm_src = false;             /* b is the immediate imm */
     if (!carry && !(arith && ir->keep_cc)) {
         /* the record needs the result only: operate in place, on the
          * cached register or on R14 */
@@ -443,9 +445,10 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
             rc_written(t, d);
     } else {
         /* the record takes the operands as they were, zero-extended: an
-         * 8-byte register as the host register caching it, the rest
-         * copied into R12 and R13; CMP and TEST compute their result
-         * too (it goes into the record) */
+         * 8-byte register as the host register caching it, an immediate
+         * that a sign-extended imm32 gives as it is, the rest copied
+         * into R12 and R13; CMP and TEST compute their result too (it
+         * goes into the record) */
         int d = id == I_CMP || id == I_TEST ? -1 : in_place(t, insn, size,
                                                               true);
         a = d < 0 && size == 8 ? cached_opnd(t, insn, 0, 8) : -1;
@@ -454,7 +457,8 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
             a = HR_R12;
             load_opnd(t, insn, 0, size, a);
         }
-        if (b < 0 || b == d) {
+        imm_src = is_imm(insn, 1) && imm == (int32_t)imm;
+        if ((b < 0 || b == d) && !imm_src) {
             b = HR_R13;
             load_opnd(t, insn, 1, size, b);
         }
@@ -468,7 +472,10 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
             emit_mov_rr(e, 4, HR_RAX, HR_RDX);
             emit_neg(e, 4, HR_RAX);   /* host CF = carry in */
         }
-        emit_alu_rr(e, (enum emit_alu)ops[id], size, w, b);
+        if (imm_src)
+            emit_alu_ri(e, (enum emit_alu)ops[id], size, w, (int32_t)imm);
+        else
+            emit_alu_rr(e, (enum emit_alu)ops[id], size, w, b);
         if (d >= 0)
             rc_written(t, d);
     }
@@ -485,7 +492,11 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
         }
         if (arith) {
             emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), a);
-            emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), b);
+            if (imm_src)
+                emit_store_imm(e, 8, emit_m(HR_RBX, CC_FIELD(src)),
+                               (int32_t)imm);
+            else
+                emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), b);
         }
         emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), w);
     }
