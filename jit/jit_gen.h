@@ -277,9 +277,9 @@ bool gen_arith(struct tctx *t, const struct jit_ir *ir);
 int gen_string_kind(const struct tctx *t, const struct jit_ir *ir);
 bool gen_string_facts(struct jit_ir *ir);
 bool gen_string(struct tctx *t, const struct jit_ir *ir);
-/* jit_gen_sys.c: CLI/STI, SWAPGS, RDTSC(P), CPUID, MOV from CRn: the
- * kind (-1: not one of them), the flag facts (false: not K_SYS), the
- * code (false: not K_SYS) */
+/* jit_gen_sys.c: CLI/STI, SWAPGS, RD/WR[FG]SBASE, RDTSC(P), CPUID,
+ * MOV from CRn: the kind (-1: not one of them), the flag facts (false:
+ * not K_SYS), the code (false: not K_SYS) */
 int gen_sys_kind(const struct tctx *t, const struct jit_ir *ir);
 bool gen_sys_facts(const struct tctx *t, struct jit_ir *ir);
 bool gen_sys(struct tctx *t, const struct jit_ir *ir);

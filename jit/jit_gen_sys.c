@@ -1,6 +1,7 @@
 /* Native code for the system instructions a kernel runs often: CLI/STI
  * (the IOPL check, and STI's one-instruction interrupt shadow), SWAPGS,
- * RDTSC/RDTSCP, CPUID and MOV from CR0/CR2/CR3/CR4, each as
+ * RD/WRFSBASE and RD/WRGSBASE, RDTSC/RDTSCP, CPUID and MOV from
+ * CR0/CR2/CR3/CR4, each as
  * cpu/interp_system.c does it, without the interpreter's handler and,
  * for STI, without leaving the block.
  *
@@ -34,6 +35,15 @@ static void sys_cpuid(struct jit_vcpu *v)
     cpu->s.gpr[R_DX] = r[3];
 }
 
+/* #UD for the instruction at rip (RD/WRFSBASE without CR4.FSGSBASE) */
+static void sys_raise_ud(struct jit_vcpu *v, uint64_t rip)
+{
+    struct cpu *cpu = &v->cpu;
+    cpu->insn_rip = rip;
+    cpu->insn_rsp = cpu->s.gpr[R_SP];
+    cpu_raise_noerr(cpu, EXC_UD);
+}
+
 /* MOV r, CRn: the control registers a plain load reads */
 static bool plain_cr(unsigned cr)
 {
@@ -45,6 +55,7 @@ int gen_sys_kind(const struct tctx *t, const struct jit_ir *ir)
     const struct x86_insn *insn = &ir->insn;
     switch (insn->op->id) {
     case I_CLI: case I_STI: case I_RDTSC: case I_RDTSCP: case I_CPUID:
+    case I_RDFSBASE: case I_RDGSBASE: case I_WRFSBASE: case I_WRGSBASE:
         return K_SYS;
     case I_SWAPGS:   /* only in 64-bit mode (else #UD); CPL 0 else #GP */
         return t->cpu->cpl == 0 ? K_SYS : K_FALLBACK;
@@ -77,6 +88,8 @@ bool gen_sys_facts(const struct tctx *t, struct jit_ir *ir)
         ir->may_exit = t->cpu->cpl != 0;
         break;
     case I_STI:   /* #GP, or leaves the block */
+    case I_RDFSBASE: case I_RDGSBASE:   /* #UD */
+    case I_WRFSBASE: case I_WRGSBASE:   /* #UD, #GP */
         break;
     default:      /* SWAPGS, MOV from CRn, CPUID */
         ir->may_exit = false;
@@ -155,6 +168,36 @@ static void gen_swapgs(struct tctx *t)
     emit_store(e, 8, emit_m(HR_RBX, kgs), HR_RAX);
 }
 
+/* RD/WRFSBASE, RD/WRGSBASE (64-bit mode only): #UD without
+ * CR4.FSGSBASE; a write of a non-canonical base is #GP(0) */
+static void gen_fsgsbase(struct tctx *t, const struct x86_insn *insn)
+{
+    struct emit *e = &t->e;
+    unsigned id = insn->op->id, size = insn->opsize == 8 ? 8 : 4;
+    int seg = id == I_RDFSBASE || id == I_WRFSBASE ? S_FS : S_GS;
+    int32_t base = SEG_FIELD(seg, base), reg = gen_gpr_off(insn->rm);
+    emit_test_mi(e, 4, emit_m(HR_RBX, VCPU_FIELD(cpu.s.cr4)), CR4_FSGSBASE);
+    size_t ok = emit_jcc(e, CC_NE, NULL);
+    emit_mov_ri(e, 8, HR_RSI, t->cur->rip);
+    gen_call(t, (const void *)sys_raise_ud);   /* does not return */
+    if (!e->overflow)
+        emit_patch_rel32(e->buf + ok, emit_ptr(e));
+    if (id == I_RDFSBASE || id == I_RDGSBASE) {
+        emit_load(e, 8, HR_RAX, emit_m(HR_RBX, base));
+        gen_store_reg(t, reg, size, HR_RAX);
+        return;
+    }
+    gen_load_reg(t, HR_R12, reg, size);
+    if (size == 8) {
+        emit_mov_rr(e, 8, HR_RAX, HR_R12);
+        emit_shift_ri(e, ES_SHL, 8, HR_RAX, 16);
+        emit_shift_ri(e, ES_SAR, 8, HR_RAX, 16);
+        emit_alu_rr(e, EA_CMP, 8, HR_RAX, HR_R12);
+        gen_gp_if(t, CC_NE);
+    }
+    emit_store(e, 8, emit_m(HR_RBX, base), HR_R12);
+}
+
 static void gen_read_cr(struct tctx *t, const struct x86_insn *insn)
 {
     static const int32_t off[5] = {
@@ -188,6 +231,9 @@ bool gen_sys(struct tctx *t, const struct jit_ir *ir)
         break;
     case I_SWAPGS:
         gen_swapgs(t);
+        break;
+    case I_RDFSBASE: case I_RDGSBASE: case I_WRFSBASE: case I_WRGSBASE:
+        gen_fsgsbase(t, insn);
         break;
     default:   /* I_MOVCR */
         gen_read_cr(t, insn);

@@ -3,6 +3,8 @@
  * STI's interrupt shadow with an interrupt waiting (taken after the
  * instruction that follows STI, whether that one is in the block, a jump
  * or a second STI), SWAPGS twice (and #GP at CPL 3, #UD in 32-bit code),
+ * RD/WRFSBASE and RD/WRGSBASE (#UD without CR4.FSGSBASE, #GP for a
+ * non-canonical base),
  * RDTSC/RDTSCP (EDX:EAX split, CR4.TSD at CPL 3), CPUID leaves and MOV
  * from CR0/CR2/CR3/CR4/CR8, with guest registers the block keeps cached
  * around them. Each also checks that the JIT ran them natively (no
@@ -66,9 +68,9 @@ static void to_user(struct x86_state *s, uint64_t rflags)
     s->rflags = rflags;
 }
 
-static void set_cr4_tsd(struct x86_state *s, uint64_t on)
+static void set_cr4_bits(struct x86_state *s, uint64_t bits)
 {
-    s->cr4 = on ? s->cr4 | CR4_TSD : s->cr4 & ~(uint64_t)CR4_TSD;
+    s->cr4 |= bits;
 }
 
 static void set_tsc(struct x86_state *s, uint64_t tsc)
@@ -336,6 +338,47 @@ static void test_swapgs(void **state)
     assert_int_equal(vj.cpu->s.rip, HANDLER + 1);
 }
 
+/*
+ * bits 64
+ *     add rbx, rcx
+ *     mov rax, 0x201000
+ *     wrfsbase rax
+ *     rdfsbase rdx
+ *     add rbx, rdx
+ *     rdgsbase r9d
+ *     wrfsbase edi
+ *     rdfsbase r10
+ *     wrgsbase rbp        ; not canonical: #GP
+ *     hlt
+ */
+static const uint8_t prog_fsgsbase[] = {
+    0x48, 0x01, 0xcb, 0x48, 0xc7, 0xc0, 0x00, 0x10, 0x20, 0x00, 0xf3, 0x48,
+    0x0f, 0xae, 0xd0, 0xf3, 0x48, 0x0f, 0xae, 0xc2, 0x48, 0x01, 0xd3, 0xf3,
+    0x41, 0x0f, 0xae, 0xc9, 0xf3, 0x0f, 0xae, 0xd7, 0xf3, 0x49, 0x0f, 0xae,
+    0xc2, 0xf3, 0x48, 0x0f, 0xae, 0xdd, 0xf4,
+};
+
+static void test_fsgsbase(void **state)
+{
+    load_prog(M64, prog_fsgsbase, sizeof(prog_fsgsbase), regs);
+    edit_both(set_gs_cr2, DATA + 0x200);
+    edit_both(set_cr4_bits, CR4_FSGSBASE);
+    run_native("RD/WRFSBASE, RD/WRGSBASE", 1);
+    assert_int_equal(vj.cpu->s.rip, HANDLER + 1);
+    assert_int_equal(vj.cpu->s.gpr[R_DX], 0x201000);
+    assert_int_equal(vj.cpu->s.gpr[R_R9], DATA + 0x200);
+    assert_int_equal(vj.cpu->s.gpr[R_R10], 0x77777777);
+    assert_int_equal(vj.cpu->s.seg[S_FS].base, vi.cpu->s.seg[S_FS].base);
+    assert_int_equal(vj.cpu->s.seg[S_FS].base, 0x77777777);
+    assert_int_equal(vj.cpu->s.seg[S_GS].base, DATA + 0x200);
+    /* without CR4.FSGSBASE: #UD */
+    load_prog(M64, prog_fsgsbase, sizeof(prog_fsgsbase), regs);
+    run_native("WRFSBASE without CR4.FSGSBASE", 1);
+    assert_int_equal(vj.cpu->s.rip, HANDLER + 1);
+    assert_int_equal(vj.cpu->s.gpr[R_AX], 0x201000);
+    assert_int_equal(vj.cpu->s.seg[S_FS].base, 0);
+}
+
 /* --- RDTSC, RDTSCP, CPUID, MOV from CRn --- */
 
 /*
@@ -375,7 +418,7 @@ static void test_rdtsc(void **state)
     run_native("RDTSC at CPL 3", 2);
     assert_int_equal(vj.cpu->s.gpr[R_R10], 0x89abcdef);
     load_prog(M64, prog_rdtsc, sizeof(prog_rdtsc), regs);
-    edit_both(set_cr4_tsd, 1);
+    edit_both(set_cr4_bits, CR4_TSD);
     edit_both(to_user, 0x0202);
     run_native("RDTSC at CPL 3 with CR4.TSD", 1);
     assert_int_equal(vj.cpu->s.rip, HANDLER + 1);
@@ -457,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_cli_sti_user),
         cmocka_unit_test(test_sti_shadow),
         cmocka_unit_test(test_swapgs),
+        cmocka_unit_test(test_fsgsbase),
         cmocka_unit_test(test_rdtsc),
         cmocka_unit_test(test_cpuid),
         cmocka_unit_test(test_movcr),
