@@ -3,11 +3,12 @@
  * cache them (jit/jit_regcache.c); a memory operand becomes its effective
  * address (R15), the segment checks the interpreter would make (limit,
  * type, or nothing in 64-bit mode), then an inlined probe of the vCPU's TLB
- * as cpu->tlb_fast presents it (one tag compare for the CPL's read or write
- * rights, then the host address from the entry's addend). Anything the fast path does not cover (a TLB miss, a page
- * crossing, MMIO, ROM, a page holding translated code, a permission the
- * entry lacks, an unusual segment) calls the helper, which goes through
- * cpu_read()/cpu_write() with cpu->insn_rip set, so faults are precise. */
+ * as cpu->tlb_fast presents it (one tag compare for the CPL's read or
+ * write rights, then the host address from the entry's addend). Anything
+ * the fast path does not cover (a TLB miss, a page crossing, MMIO, ROM, a
+ * page holding translated code, a permission the entry lacks, an unusual
+ * segment) calls the helper, which goes through cpu_read()/cpu_write()
+ * with cpu->insn_rip set, so faults are precise. */
 #include <stddef.h>
 #include <string.h>
 #include "jit/jit_gen.h"
@@ -335,9 +336,8 @@ static struct emit_mem gen_tlb_probe(struct tctx *t, int lin, unsigned size,
     gen_tlb_index(t, lin);
     emit_lea(e, 8, HR_RAX, emit_m(lin, (int32_t)size - 1));
     emit_alu_ri(e, EA_AND, 8, HR_RAX, -4096);
-    emit_alu_rm(e, EA_CMP, 8, HR_RAX,
-                emit_mi(HR_RBX, HR_RCX, 1,
-                        entry + (write ? FAST_FIELD(write) : FAST_FIELD(read))));
+    int32_t tag = write ? FAST_FIELD(write) : FAST_FIELD(read);
+    emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_mi(HR_RBX, HR_RCX, 1, entry + tag));
     to_slow(t, c, CC_NE);
     emit_load(e, 8, HR_RAX, emit_mi(HR_RBX, HR_RCX, 1,
                                     entry + FAST_FIELD(addend)));

@@ -193,6 +193,7 @@ static void liveness(struct tctx *t)
     bool live = true;
     for (int i = t->n - 1; i >= 0; i--) {
         struct jit_ir *ir = &t->ir[i];
+        ir->keep_cc = false;
         ir->host_cc = reads_host_flags(t, i + 1);
         ir->cc_in_host = false;
         if (ir->writes_cc) {
