@@ -447,7 +447,8 @@ static bool tlb_selected(const struct cpu_tlb_entry *e, enum tlb_select what,
     switch (what) {
     case SEL_ALL: return true;
     case SEL_NON_GLOBAL: return !(e->perm & TLB_GLOBAL);
-    case SEL_LARGE: return (e->perm & TLB_LARGE) != 0;
+    case SEL_LARGE:   /* the slices of large pages in arg's 1 GiB */
+        return (e->perm & TLB_LARGE) && !((e->tag ^ arg) >> 30);
     default: return e->gpa == arg;
     }
 }
@@ -478,8 +479,9 @@ void mmu_invlpg(struct cpu *cpu, uint64_t lin)
     struct cpu_tlb_entry *e = tlb_slot(cpu, lin);
     if (e->tag == ((lin & PAGE_MASK) | TLB_VALID))
         tlb_drop(cpu, e);
-    /* slices of a large page may sit in other slots: drop them all */
-    tlb_drop_selected(cpu, SEL_LARGE, 0);
+    /* slices of a large page may sit in other slots: drop those of any
+     * large page that may hold lin (all lie in its aligned 1 GiB) */
+    tlb_drop_selected(cpu, SEL_LARGE, lin);
 }
 
 void mmu_flush_phys_page(struct cpu *cpu, uint64_t gpa)

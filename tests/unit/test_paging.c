@@ -1,7 +1,8 @@
 /* Unit tests of the page walk and the TLB (cpu/mmu.c): 32-bit paging with
  * 4 KiB and 4 MiB (PSE-36) pages, PAE with PDPTE checks and NX, 4-level
  * with 2 MiB and 1 GiB pages, U/S, R/W with CR0.WP, reserved bits, A/D
- * updates, #PF error codes and CR2, global pages across CR3 writes, page
+ * updates, #PF error codes and CR2, global pages across CR3 writes,
+ * INVLPG of large pages, page
  * crossing accesses, MMIO through the TLB and the A20 gate. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -286,6 +287,36 @@ static void test_global_pages(void **state)
     assert_int_equal(cpu_read_lin(cpu, 0x401000, 4, 0), 0x11111111);
 }
 
+/* INVLPG of any address in a large page drops all of its slices; large
+ * pages in another 1 GiB stay (kernel text across user INVLPGs) */
+static void test_invlpg_large(void **state)
+{
+    (void)state;
+    struct cpu *cpu = &env.cpu;
+    paging32_on();
+    cpu_write_cr(cpu, 4, CR4_PSE);
+    poke32(0x1000 + 2 * 4, 0x00400000 | P | RW | PS);     /* 0x00800000 */
+    poke32(0x1000 + 256 * 4, 0x00400000 | P | RW | PS);   /* 0x40000000 */
+    poke32(0x405000, 0x55555555);
+    poke32(0x407000, 0x77777777);
+    poke32(0x5000, 0xaaaaaaaa);
+    poke32(0x7000, 0xbbbbbbbb);
+    assert_int_equal(cpu_read_lin(cpu, 0x805000, 4, 0), 0x55555555);
+    assert_int_equal(cpu_read_lin(cpu, 0x807000, 4, 0), 0x77777777);
+    assert_int_equal(cpu_read_lin(cpu, 0x40007000, 4, 0), 0x77777777);
+    /* both now map physical 0: the TLB keeps the old slices until... */
+    poke32(0x1000 + 2 * 4, P | RW | PS);
+    poke32(0x1000 + 256 * 4, P | RW | PS);
+    assert_int_equal(cpu_read_lin(cpu, 0x805000, 4, 0), 0x55555555);
+    /* ...an INVLPG anywhere in the large page */
+    mmu_invlpg(cpu, 0x80f000);
+    assert_int_equal(cpu_read_lin(cpu, 0x805000, 4, 0), 0xaaaaaaaa);
+    assert_int_equal(cpu_read_lin(cpu, 0x807000, 4, 0), 0xbbbbbbbb);
+    assert_int_equal(cpu_read_lin(cpu, 0x40007000, 4, 0), 0x77777777);
+    mmu_invlpg(cpu, 0x40000000);
+    assert_int_equal(cpu_read_lin(cpu, 0x40007000, 4, 0), 0xbbbbbbbb);
+}
+
 static void test_dirty_through_tlb(void **state)
 {
     (void)state;
@@ -439,6 +470,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_32bit_4k, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_32bit_4m_pse36, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_invlpg_large, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_smep, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_pae, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_long, env_setup, env_teardown),
