@@ -229,19 +229,28 @@ static void run_both(const char *what)
 
 /* every exception vector (0-31) of both machines to an interrupt gate
  * to `handler` (e.g. a HLT, so a fault ends the run and is compared) */
+/* IDT entry vec: a present ring-0 interrupt gate to 0x08:handler */
+static inline uint64_t idt_gate_lo(uint64_t handler)
+{
+    return (handler & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
+           ((handler >> 16) & 0xffff) << 48;
+}
+
+static inline void idt_gate64(struct vm *vm, int vec, uint64_t handler)
+{
+    put64(vm, IDT + 16 * vec, idt_gate_lo(handler));
+    put64(vm, IDT + 16 * vec + 8, handler >> 32);
+}
+
 static inline void idt_all_to(enum mode mode, uint64_t handler)
 {
     struct vm *vms[2] = { &vi, &vj };
-    uint64_t lo = (handler & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
-                  ((handler >> 16) & 0xffff) << 48;
     for (int k = 0; k < 2; k++) {
         for (int vec = 0; vec < 32; vec++) {
-            if (mode == M64) {
-                put64(vms[k], IDT + 16 * vec, lo);
-                put64(vms[k], IDT + 16 * vec + 8, handler >> 32);
-            } else {
-                put64(vms[k], IDT + 8 * vec, lo);
-            }
+            if (mode == M64)
+                idt_gate64(vms[k], vec, handler);
+            else
+                put64(vms[k], IDT + 8 * vec, idt_gate_lo(handler));
         }
     }
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include "jit/emit_x86.h"
 #include "tests/unit/jit_diff.h"
+#include "tests/unit/jit_intr.h"
 #include "vm/vcpu_link.h"
 
 /* a destination register: never RSP (4) or RSI (6, the data pointer) */
@@ -360,14 +361,6 @@ static void test_dma(void **state)
 
 /* --- faults --- */
 
-static void idt_gate64(struct vm *vm, int vec, uint64_t handler)
-{
-    uint64_t lo = (handler & 0xffff) | (0x08ull << 16) |
-                  (0x8eull << 40) | ((handler >> 16) & 0xffff) << 48;
-    put64(vm, IDT + 16 * vec, lo);
-    put64(vm, IDT + 16 * vec + 8, handler >> 32);
-}
-
 /*
  * bits 64             ; registers and memory change, then a #PF mid-block
  *     mov rax, 1
@@ -503,30 +496,6 @@ static void test_ret_non_canonical(void **state)
 
 /* --- interrupts --- */
 
-static int intr_count;
-static struct vcpu_link *test_link;
-
-static int fake_ack(void *ic)
-{
-    vcpu_link_set_intr(test_link, false);
-    intr_count++;
-    return 0x40;
-}
-
-static uint64_t fake_port_read(void *opaque, uint64_t off, unsigned size)
-{
-    return 0;
-}
-
-/* OUT to port 0x80 raises the interrupt line */
-static void fake_port_write(void *opaque, uint64_t off, uint64_t v, unsigned size)
-{
-    vcpu_link_set_intr(test_link, true);
-}
-
-static const struct io_ops port_ops = { .read = fake_port_read,
-                                        .write = fake_port_write };
-
 /*
  * bits 64
  *     mov ecx, 100000
@@ -558,18 +527,13 @@ static void test_interrupt(void **state)
         load_both(M64, prog_intr, sizeof(prog_intr), NULL);
         memcpy(vm->ram + 0x100800, handler, sizeof(handler));
         idt_gate64(vm, 0x40, 0x100800);
-        test_link = vm->cpu->link;
-        test_link->ic = vm;
-        test_link->intr_ack = fake_ack;
-        port_bus_register(vm->m.io, 0x80, 1, "test", &port_ops, vm);
-        intr_count = 0;
+        intr_source_attach(vm);
         vm_run(vm);
         assert_int_equal(intr_count, 1);
         assert_int_equal(vm->cpu->s.gpr[R_BX], 300000);
         r8[k] = vm->cpu->s.gpr[R_R8];
         r9[k] = vm->cpu->s.gpr[R_R9];
-        test_link->intr_ack = NULL;
-        port_bus_unregister(vm->m.io, 0x80);
+        intr_source_detach(vm);
     }
     /* taken right after the OUT, as the interpreter does */
     assert_int_equal(r9[0], 50000);

@@ -286,14 +286,6 @@ static void test_random32(void **state)
 
 /* --- faults in the middle of a block --- */
 
-static void idt_gate64(struct vm *vm, int vec, uint64_t handler)
-{
-    uint64_t lo = (handler & 0xffff) | (0x08ull << 16) |
-                  (0x8eull << 40) | ((handler >> 16) & 0xffff) << 48;
-    put64(vm, IDT + 16 * vec, lo);
-    put64(vm, IDT + 16 * vec + 8, handler >> 32);
-}
-
 static void run_fault(const uint8_t *code, size_t len, uint64_t *g,
                       const char *what, uint64_t fault_rip, uint64_t cr2)
 {

@@ -10,6 +10,7 @@
  * around them. Each also checks that the JIT ran them natively (no
  * interpreter fallback). */
 #include "tests/unit/jit_diff.h"
+#include "tests/unit/jit_intr.h"
 #include "vm/vcpu_link.h"
 
 extern unsigned long jit_stats_fallback[I_COUNT + 1][2];
@@ -178,39 +179,6 @@ static void test_cli_sti_user(void **state)
 
 /* --- STI's interrupt shadow --- */
 
-static int intr_count;
-static struct vcpu_link *test_link;
-
-static int fake_ack(void *ic)
-{
-    vcpu_link_set_intr(test_link, false);
-    intr_count++;
-    return 0x40;
-}
-
-static uint64_t fake_port_read(void *opaque, uint64_t off, unsigned size)
-{
-    return 0;
-}
-
-/* OUT to port 0x80 raises the interrupt line */
-static void fake_port_write(void *opaque, uint64_t off, uint64_t v,
-                            unsigned size)
-{
-    vcpu_link_set_intr(test_link, true);
-}
-
-static const struct io_ops port_ops = { .read = fake_port_read,
-                                        .write = fake_port_write };
-
-static void idt_gate64(struct vm *vm, int vec, uint64_t handler)
-{
-    uint64_t lo = (handler & 0xffff) | (0x08ull << 16) |
-                  (0x8eull << 40) | ((handler >> 16) & 0xffff) << 48;
-    put64(vm, IDT + 16 * vec, lo);
-    put64(vm, IDT + 16 * vec + 8, handler >> 32);
-}
-
 /* run code on both machines with the interrupt source; the handler
  * records RBX in R8 and the RIP the interrupt came at in R9, which must
  * be want_rip */
@@ -231,15 +199,10 @@ static void run_intr(const char *what, const uint8_t *code, size_t len,
     }
     for (int k = 0; k < 2; k++) {
         struct vm *vm = vms[k];
-        test_link = vm->cpu->link;
-        test_link->ic = vm;
-        test_link->intr_ack = fake_ack;
-        port_bus_register(vm->m.io, 0x80, 1, "test", &port_ops, vm);
-        intr_count = 0;
+        intr_source_attach(vm);
         vm_run(vm);
         assert_int_equal(intr_count, 1);
-        test_link->intr_ack = NULL;
-        port_bus_unregister(vm->m.io, 0x80);
+        intr_source_detach(vm);
     }
     compare(what);
     assert_int_equal(vi.cpu->s.gpr[R_R9], want_rip);
