@@ -86,7 +86,8 @@ struct cpu_tlb_entry {
  * address; RAM only, with every check the access needs already passed
  * (U/S, R/W with the CR0.WP of the fill, D set, no ROM, no cached code).
  * `exec` is the linear page XOR its guest-physical page when code there
- * may run at p (not NX; a user page at CPL 3, a supervisor page below),
+ * may run at p (not NX; a user page at CPL 3; below, any page but a user
+ * one under the CR4.SMEP of the fill),
  * so that linear address XOR a block's guest-physical address equals it
  * exactly when the page maps to the block. A page that needs the slow
  * path has CPU_TLB_FAST_NONE, which no page address equals. 32 bytes:

@@ -366,7 +366,12 @@ static void tlb_fast_fill(struct cpu *cpu, const struct cpu_tlb_entry *e)
         struct cpu_tlb_fast *f = &cpu->tlb_fast[user][i];
         bool seen = !user || (p & TLB_USER);
         bool rw = (p & TLB_WRITE) || (!user && !(cpu->s.cr0 & CR0_WP));
-        bool runs = ram && !(p & TLB_NX) && (!user == !(p & TLB_USER));
+        /* CPL 3 runs user pages only; CPL 0-2 any page but, under
+         * CR4.SMEP, a user one */
+        bool smep = (cpu->s.cr4 & CR4_SMEP) != 0;
+        bool runs = ram && !(p & TLB_NX) &&
+                    (user ? (p & TLB_USER) != 0
+                          : !((p & TLB_USER) && smep));
         f->read = ram && seen ? page : CPU_TLB_FAST_NONE;
         f->write = writable && seen && rw ? page : CPU_TLB_FAST_NONE;
         f->addend = ram ? (uint64_t)(uintptr_t)e->host - page : 0;

@@ -81,7 +81,8 @@ static void write_cr4(struct cpu *cpu, uint64_t v)
         pae_paging(cpu, s->cr0, v) && !mmu_load_pdptes(cpu, s->cr3))
         gp0(cpu);
     s->cr4 = v;
-    if (changed & (CR4_PAE | CR4_PSE | CR4_PGE))
+    /* the TLB holds execute rights under SMEP too (cpu_tlb_fast.exec) */
+    if (changed & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP))
         mmu_flush(cpu, true);
 }
 

@@ -494,6 +494,67 @@ static void test_ret_non_canonical(void **state)
     assert_int_equal(rip, CODE + 0x19);
 }
 
+/*
+ * bits 32             ; no paging: every page is a user page to the TLB
+ *     mov ecx, 10000
+ * l:  call f
+ *     dec ecx
+ *     jnz l
+ *     hlt
+ * f:  ret
+ */
+static const uint8_t prog_call_loop[] = {
+    0xb9, 0x10, 0x27, 0x00, 0x00, 0xe8, 0x04, 0x00, 0x00, 0x00, 0x49, 0x75,
+    0xf8, 0xf4, 0xc3
+};
+
+/* returns go from block to block in generated code (the jump cache and
+ * the TLB's execute rights), not through the run loop */
+static void test_returns_stay(void **state)
+{
+    load_both(M32, prog_call_loop, sizeof(prog_call_loop), NULL);
+    unsigned long before = jit_stats.loop_entries;
+    run_both("call/ret loop");
+    assert_true(jit_stats.loop_entries - before < 100);
+}
+
+/*
+ * bits 64             ; code on a supervisor page calls a user page,
+ *     mov ecx, 100    ; then CR4.SMEP forbids that: #PF at the call
+ * l:  mov rax, 0x200100
+ *     call rax
+ *     dec ecx
+ *     jnz l
+ *     mov rax, cr4
+ *     bts eax, 20
+ *     mov cr4, rax
+ *     mov rax, 0x200100
+ *     call rax
+ *     hlt
+ * at 0x200100: ret;  handler (at 0x100800): hlt
+ */
+static const uint8_t prog_smep[] = {
+    0xb9, 0x64, 0x00, 0x00, 0x00, 0xb8, 0x00, 0x01, 0x20, 0x00, 0xff, 0xd0,
+    0xff, 0xc9, 0x75, 0xf5, 0x0f, 0x20, 0xe0, 0x0f, 0xba, 0xe8, 0x14, 0x0f,
+    0x22, 0xe0, 0xb8, 0x00, 0x01, 0x20, 0x00, 0xff, 0xd0, 0xf4
+};
+
+static void test_smep(void **state)
+{
+    load_both(M64, prog_smep, sizeof(prog_smep), NULL);
+    struct vm *vms[2] = { &vi, &vj };
+    for (int k = 0; k < 2; k++) {
+        put64(vms[k], PML4 + 0x2000, 0x83);   /* 0-2 MiB: supervisor */
+        vms[k]->ram[0x200100] = 0xc3;
+        vms[k]->ram[0x100800] = 0xf4;
+        idt_gate64(vms[k], 14, 0x100800);
+        mmu_flush(vms[k]->cpu, true);
+    }
+    run_both("SMEP");
+    assert_int_equal(vj.cpu->s.rip, 0x100801);
+    assert_int_equal(vj.cpu->s.cr2, 0x200100);
+}
+
 /* --- interrupts --- */
 
 /*
@@ -665,6 +726,8 @@ int main(void)
         cmocka_unit_test(test_page_fault),
         cmocka_unit_test(test_write_protect),
         cmocka_unit_test(test_ret_non_canonical),
+        cmocka_unit_test(test_returns_stay),
+        cmocka_unit_test(test_smep),
         cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_cr3_switch),
         cmocka_unit_test(test_speed),
