@@ -361,6 +361,18 @@ static void test_dma(void **state)
 
 /* --- faults --- */
 
+/* on both machines: vector vec goes to a HLT at 0x100800, and the TLB
+ * forgets what the test changed in the page tables */
+static void hlt_handler(int vec)
+{
+    struct vm *vms[2] = { &vi, &vj };
+    for (int k = 0; k < 2; k++) {
+        vms[k]->ram[0x100800] = 0xf4;
+        idt_gate64(vms[k], vec, 0x100800);
+        mmu_flush(vms[k]->cpu, true);
+    }
+}
+
 /*
  * bits 64             ; registers and memory change, then a #PF mid-block
  *     mov rax, 1
@@ -385,13 +397,9 @@ static void test_page_fault(void **state)
     g[R_SI] = DATA;
     g[R_BX] = 3;
     load_both(M64, prog_pf, sizeof(prog_pf), g);
-    struct vm *vms[2] = { &vi, &vj };
-    for (int k = 0; k < 2; k++) {
-        put64(vms[k], PML4 + 0x2000 + 8 * 3, 0);   /* 6-8 MiB unmapped */
-        vms[k]->ram[0x100800] = 0xf4;
-        idt_gate64(vms[k], 14, 0x100800);
-        mmu_flush(vms[k]->cpu, true);
-    }
+    put64(&vi, PML4 + 0x2000 + 8 * 3, 0);   /* 6-8 MiB unmapped */
+    put64(&vj, PML4 + 0x2000 + 8 * 3, 0);
+    hlt_handler(14);
     run_both("page fault");
     assert_int_equal(vj.cpu->s.cr2, 0x600000);
     assert_int_equal(vj.cpu->s.gpr[R_DX], 0);
@@ -443,10 +451,8 @@ static void test_write_protect(void **state)
         put64(vms[k], PML4 + 0x2000 + 8 * 3, (3ull << 21) | 0x85);
         put64(vms[k], 0x600000, 5);
         put64(vms[k], DATA, 0);
-        vms[k]->ram[0x100800] = 0xf4;
-        idt_gate64(vms[k], 14, 0x100800);
-        mmu_flush(vms[k]->cpu, true);
     }
+    hlt_handler(14);
     run_both("write protect");
     assert_int_equal(vj.cpu->s.cr2, 0x600000);
     assert_int_equal(vj.cpu->s.rip, 0x100801);
@@ -479,11 +485,7 @@ static void test_ret_non_canonical(void **state)
 {
     uint64_t g[16] = { 0 };
     load_both(M64, prog_ret_gp, sizeof(prog_ret_gp), g);
-    struct vm *vms[2] = { &vi, &vj };
-    for (int k = 0; k < 2; k++) {
-        vms[k]->ram[0x100800] = 0xf4;
-        idt_gate64(vms[k], 13, 0x100800);
-    }
+    hlt_handler(13);
     run_both("ret to a non-canonical address");
     assert_int_equal(vj.cpu->s.rip, 0x100801);
     /* the frame: error code 0, then RIP of the RET */
@@ -546,10 +548,8 @@ static void test_smep(void **state)
     for (int k = 0; k < 2; k++) {
         put64(vms[k], PML4 + 0x2000, 0x83);   /* 0-2 MiB: supervisor */
         vms[k]->ram[0x200100] = 0xc3;
-        vms[k]->ram[0x100800] = 0xf4;
-        idt_gate64(vms[k], 14, 0x100800);
-        mmu_flush(vms[k]->cpu, true);
     }
+    hlt_handler(14);
     run_both("SMEP");
     assert_int_equal(vj.cpu->s.rip, 0x100801);
     assert_int_equal(vj.cpu->s.cr2, 0x200100);
