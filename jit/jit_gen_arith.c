@@ -232,6 +232,16 @@ static void arith_set_zf(struct jit_vcpu *v, uint32_t zf)
     cc_update(&v->cpu.cc, FL_ZF, zf ? FL_ZF : 0);
 }
 
+/* CMPXCHG8B/16B: ZF = host register zf (0 or 1), the other flags as they
+ * were, when liveness keeps the record */
+static void gen_set_zf(struct tctx *t, const struct jit_ir *ir, int zf)
+{
+    if (ir->keep_cc) {
+        emit_mov_rr(&t->e, 4, HR_RSI, zf);
+        gen_call(t, (const void *)arith_set_zf);
+    }
+}
+
 /* host register h = the 64-bit value of guest registers hi:lo (32 each) */
 static void gen_pair(struct tctx *t, int h, unsigned hi, unsigned lo)
 {
@@ -265,10 +275,7 @@ static void gen_cmpxchg8b(struct tctx *t, const struct jit_ir *ir)
     gen_store_reg(t, gen_gpr_off(R_DX), 4, HR_R12);
     if (!e->overflow)
         emit_patch_rel32(e->buf + eq, emit_ptr(e));
-    if (ir->keep_cc) {
-        emit_mov_rr(e, 4, HR_RSI, HR_R13);
-        gen_call(t, (const void *)arith_set_zf);
-    }
+    gen_set_zf(t, ir, HR_R13);
     t->fl = (struct flag_state){ .op = -1 };
 }
 
@@ -337,10 +344,7 @@ static void gen_cmpxchg16b(struct tctx *t, const struct jit_ir *ir)
     gen_store_reg(t, gen_gpr_off(R_DX), 8, HR_R14);
     if (!e->overflow)
         emit_patch_rel32(e->buf + eq, emit_ptr(e));
-    if (ir->keep_cc) {
-        emit_mov_rr(e, 4, HR_RSI, HR_R12);
-        gen_call(t, (const void *)arith_set_zf);
-    }
+    gen_set_zf(t, ir, HR_R12);
     size_t done = emit_jmp(e, NULL);
     if (!e->overflow)
         emit_patch_rel32(e->buf + misaligned, emit_ptr(e));

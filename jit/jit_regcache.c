@@ -223,15 +223,24 @@ void rc_written(struct tctx *t, int host)
             t->rc.dirty |= (uint8_t)(1u << s);
 }
 
-bool rc_load(struct tctx *t, int host, int32_t off, unsigned size)
+/* the guest register at offset off when the cache may hold it, else -1
+ * (AH..BH: the register around it is written back and forgotten, as
+ * memory is read or written) */
+static int cached_gpr(struct tctx *t, int32_t off)
 {
     if (!t->rc_on)
-        return false;
+        return -1;
     int g = reg_of_off(off);
-    if (g < 0) {
-        forget(t, reg_of_off(off - 1));   /* AH..BH: memory is read */
+    if (g < 0)
+        forget(t, reg_of_off(off - 1));
+    return g;
+}
+
+bool rc_load(struct tctx *t, int host, int32_t off, unsigned size)
+{
+    int g = cached_gpr(t, off);
+    if (g < 0)
         return false;
-    }
     int h = slot_host[slot_for(t, g, true)];
     if (size >= 4)
         emit_mov_rr(&t->e, size, host, h);
@@ -242,13 +251,9 @@ bool rc_load(struct tctx *t, int host, int32_t off, unsigned size)
 
 bool rc_store(struct tctx *t, int32_t off, unsigned size, int host)
 {
-    if (!t->rc_on)
+    int g = cached_gpr(t, off);
+    if (g < 0)
         return false;
-    int g = reg_of_off(off);
-    if (g < 0) {
-        forget(t, reg_of_off(off - 1));   /* AH..BH: memory is written */
-        return false;
-    }
     int s = slot_for(t, g, size < 4);
     /* 32-bit writes zero-extend; 8- and 16-bit writes merge */
     emit_mov_rr(&t->e, size, slot_host[s], host);
