@@ -436,6 +436,12 @@ void emit_setcc(struct emit *e, enum emit_cc cc, int r)
     encode(e, 1, false, op, 2, 0, false, rm_reg(r));
 }
 
+void emit_setcc_m(struct emit *e, enum emit_cc cc, struct emit_mem m)
+{
+    uint8_t op[2] = { 0x0f, (uint8_t)(0x90 | cc) };
+    encode(e, 1, false, op, 2, 0, false, rm_mem(m));
+}
+
 void emit_cmov(struct emit *e, enum emit_cc cc, unsigned size, int dst,
                int src)
 {

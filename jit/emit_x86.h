@@ -139,6 +139,7 @@ void emit_shxd_rcl(struct emit *e, bool left, unsigned size, int dst,
 
 /* flags and conditions */
 void emit_setcc(struct emit *e, enum emit_cc cc, int r);  /* 8-bit r */
+void emit_setcc_m(struct emit *e, enum emit_cc cc, struct emit_mem m);
 void emit_cmov(struct emit *e, enum emit_cc cc, unsigned size, int dst,
                int src);
 void emit_pushfq(struct emit *e);

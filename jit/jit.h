@@ -47,6 +47,19 @@ struct jit_exit {
 
 #define JIT_MAX_EXITS 2
 
+/* a lazy-flags record the block's code leaves out because only a fault
+ * or an exit could see it (jit/jit_defer.c): the record of instruction
+ * `producer` (id, a register operand r and a register s or immediate),
+ * rebuilt from the guest registers when the block stops right before one
+ * of the instructions first..last */
+struct jit_defer {
+    uint8_t first, last;
+    uint8_t size;
+    int8_t r, s;              /* guest registers; s -1: imm */
+    uint16_t id;              /* I_ADD ... */
+    uint64_t imm;
+};
+
 struct jit_block {
     uint64_t gpa;             /* guest-physical address of the first byte */
     uint64_t rip;             /* RIP at entry (CS base may differ) */
@@ -55,6 +68,8 @@ struct jit_block {
     uint16_t ninsn;
     uint8_t *code;            /* host entry point */
     uint16_t *insn_off;       /* RIP of each instruction - rip */
+    struct jit_defer *defer;  /* records left out, ndefer of them */
+    uint8_t ndefer;
     bool valid;
     struct jit_block *hash_next;
     struct jit_block *page_next;  /* blocks starting in the same page */
@@ -75,6 +90,7 @@ struct jit_vcpu {
     struct cpu cpu;           /* first: RBX points at both */
     int32_t budget;           /* block entries left; kick sets 0 */
     uint8_t exit_now;         /* leave the block after this instruction */
+    uint8_t defer_cf;         /* CF of a shift whose record is left out */
     struct jit_exit *last_exit;
     struct jit_block *current; /* the block of the last helper call */
     unsigned chain_generation; /* of the cache when last_exit was set */
@@ -99,6 +115,12 @@ void jit_vcpu_teardown(struct jit_vcpu *v);
 /* run until the deadline (virtual-clock ns), a halt or a request */
 enum run_exit jit_run(void *vcpu, int64_t deadline_ns);
 
+/* --- records left out (jit/jit_defer.c) --- */
+/* the guest stops right before instruction i of b (a fault there, or an
+ * exit after instruction i - 1): write the lazy-flags record a deferred
+ * producer left out, if i is in its stretch */
+void jit_defer_rebuild(struct cpu *cpu, const struct jit_block *b,
+                       unsigned i);
 /* --- mode key (jit/jit_translate.c) --- */
 /* Everything a translation depends on besides the code bytes and RIP,
  * including which machine's memory the code is in */
@@ -121,6 +143,8 @@ void jit_cache_flush(void);
 /* use at most `bytes` of the code buffer (0: all of it); flushes */
 void jit_cache_set_limit(size_t bytes);
 struct jit_block *jit_block_new(void);
+/* the index of the instruction of b at rip, or -1 */
+int jit_block_insn(const struct jit_block *b, uint64_t rip);
 struct jit_block *jit_block_find(uint64_t gpa, uint64_t rip, uint32_t key);
 /* publish a translated block: hash, page list, code-page marking */
 void jit_block_add(struct jit_block *b);

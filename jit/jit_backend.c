@@ -329,19 +329,17 @@ static int run_loop(struct jit_vcpu *v, int64_t deadline)
 }
 
 /* A fault unwound out of block b: count the instructions of b that ran
- * before the faulting one (the exits count the others) */
-static void count_faulted(struct jit_vcpu *v)
+ * before the faulting one (the exits count the others), and write the
+ * flags record the block may have left out */
+static void stop_faulted(struct jit_vcpu *v)
 {
     struct jit_block *b = v->current;
     v->current = NULL;
-    if (!b)
+    int i = b ? jit_block_insn(b, v->cpu.insn_rip) : -1;
+    if (i < 0)
         return;
-    for (unsigned i = 0; i < b->ninsn; i++) {
-        if (b->rip + b->insn_off[i] == v->cpu.insn_rip) {
-            v->cpu.icount += i;
-            return;
-        }
-    }
+    v->cpu.icount += (unsigned)i;
+    jit_defer_rebuild(&v->cpu, b, (unsigned)i);
 }
 
 enum run_exit jit_run(void *vcpu, int64_t deadline_ns)
@@ -352,7 +350,7 @@ enum run_exit jit_run(void *vcpu, int64_t deadline_ns)
     do {
         if (setjmp(cpu->fault_jmp) != 0) {
             v->last_exit = NULL;
-            count_faulted(v);
+            stop_faulted(v);
             interp_fault_recover(cpu);
             if (cpu->shutdown) {
                 account_icount(v);

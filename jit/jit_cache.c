@@ -138,6 +138,14 @@ struct jit_block *jit_block_new(void)
     return jit_data_alloc(sizeof(struct jit_block));
 }
 
+int jit_block_insn(const struct jit_block *b, uint64_t rip)
+{
+    for (unsigned i = 0; i < b->ninsn; i++)
+        if (b->rip + b->insn_off[i] == rip)
+            return (int)i;
+    return -1;
+}
+
 void jit_cache_flush(void)
 {
     while (arena) {

@@ -105,8 +105,7 @@ void store_opnd(struct tctx *t, const struct x86_insn *insn, int i,
     }
 }
 
-/* the guest register operand 0 names in its register form, or -1 */
-static int opnd0_reg(const struct x86_insn *insn)
+int opnd0_reg(const struct x86_insn *insn)
 {
     const struct x86_operand *o = &insn->op->opnd[0];
     if (o->method == OM_REG)

@@ -63,6 +63,8 @@ struct jit_ir {
                             from the host's: leave them there */
     bool cc_in_host;     /* liveness: reads the flags only from the host's,
                             as the instruction before left them */
+    bool save_cf;        /* defer_plan: a shift whose record is left out
+                            keeps its CF in jit_vcpu.defer_cf */
     uint32_t gprs;       /* bit g: names guest register g; RC_LIVES:
                             the register cache lives across it */
     interp_fn fn;        /* the interpreter's handler (fallback) */
@@ -118,6 +120,8 @@ struct tctx {
     struct jit_ir ir[JIT_MAX_INSNS];
     int n;
     struct flag_state fl;
+    struct jit_defer defer[JIT_MAX_INSNS];   /* records left out */
+    int ndefer;
     int rec_op;          /* what cc.op holds in memory here, -1 unknown */
     unsigned rec_size;   /* and cc.size, 0 unknown */
     bool mx_guest;       /* the guest MXCSR is on the host (jit_gen_sse.c) */
@@ -130,6 +134,11 @@ struct tctx {
     bool rc_on;          /* this instruction may use the cache */
     uint8_t rc_pinned;   /* slots it has taken (not given way) */
 };
+
+/* jit_defer.c: after liveness, leave out the records only a fault or an
+ * exit could see (their keep_cc cleared, t->defer says how to rebuild
+ * them) */
+void defer_plan(struct tctx *t);
 
 /* jit_regcache.c: at the start of a block (after classify) */
 void rc_begin(struct tctx *t);
@@ -214,6 +223,10 @@ void gen_cross_page_guard(struct tctx *t, int h, const struct jit_exit *x,
  * instruction (-1: not one of them) and its code (false: not its kind) */
 int gen_bits_kind(const struct jit_ir *ir);
 bool gen_bits(struct tctx *t, const struct jit_ir *ir);
+/* a shift's constant count (1 or imm8) masked as the CPU does; false
+ * for CL */
+bool gen_const_count(const struct x86_insn *insn, unsigned size,
+                     unsigned *c);
 
 /* jit_gen_sse.c: the SSE instructions it translates (only in blocks
  * whose key has JIT_KEY_SSE: CR0.EM/TS clear, CR4.OSFXSR set) */
@@ -230,6 +243,8 @@ void gen_mxcsr_switch(struct emit *e, bool to_guest);
 
 /* jit_gen.c */
 unsigned gen_opnd_bytes(const struct x86_insn *insn, unsigned size_kind);
+/* the guest register operand 0 names in its register form, or -1 */
+int opnd0_reg(const struct x86_insn *insn);
 /* operand i (E, G, Z, a fixed register or an immediate) into or from
  * host register h; for memory, R15 holds the address (gen_ea) */
 void load_opnd(struct tctx *t, const struct x86_insn *insn, int i,

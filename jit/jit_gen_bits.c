@@ -40,8 +40,8 @@ static const struct x86_operand *count_opnd(const struct x86_insn *insn)
 }
 
 /* a constant count (1 or imm8), masked as the CPU does; false for CL */
-static bool const_count(const struct x86_insn *insn, unsigned size,
-                        unsigned *c)
+bool gen_const_count(const struct x86_insn *insn, unsigned size,
+                     unsigned *c)
 {
     unsigned m = count_opnd(insn)->method;
     if (m != OM_ONE && m != OM_I)
@@ -74,11 +74,11 @@ int gen_bits_kind(const struct jit_ir *ir)
     case I_SHLD: case I_SHRD:
         /* 16-bit counts above 15 are Zen's odd cases: the interpreter's */
         if (insn->opsize == 2 &&
-            !(const_count(insn, 2, &c) && c < 16))
+            !(gen_const_count(insn, 2, &c) && c < 16))
             return K_FALLBACK;
         /* fall through */
     case I_SHL: case I_SHR: case I_SAR:
-        if (const_count(insn, gen_opnd_bytes(insn, insn->op->opnd[0].size),
+        if (gen_const_count(insn, gen_opnd_bytes(insn, insn->op->opnd[0].size),
                         &c) && c)
             return K_SHIFT;
         return K_SHIFTV;
@@ -291,7 +291,7 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
     struct emit *e = &t->e;
     unsigned size = gen_opnd_bytes(insn, insn->op->opnd[0].size);
     unsigned id = insn->op->id, bits = 8 * size, c = 0;
-    bool var = !const_count(insn, size, &c);
+    bool var = !gen_const_count(insn, size, &c);
     enum emit_shift op = id == I_SHL ? ES_SHL : id == I_SHR ? ES_SHR : ES_SAR;
     int w = !var && c ? in_place(t, insn, size, true) : -1;
     bool cached = w >= 0;
@@ -299,6 +299,8 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
         if (ir->keep_cc && id == I_SHR && c == 1)
             emit_mov_rr(e, 8, HR_R12, w);   /* the old MSB: OF */
         emit_shift_ri(e, op, size, w, (uint8_t)c);
+        if (ir->save_cf)
+            emit_setcc_m(e, CC_B, emit_m(HR_RBX, VCPU_FIELD(defer_cf)));
         rc_written(t, w);
     } else {
         if (insn->has_mem)
@@ -322,6 +324,8 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
             emit_shift_rcl(e, op, hsize, HR_R14);
         else
             emit_shift_ri(e, op, hsize, HR_R14, (uint8_t)c);
+        if (ir->save_cf)
+            emit_setcc_m(e, CC_B, emit_m(HR_RBX, VCPU_FIELD(defer_cf)));
         if (ir->keep_cc && id == I_SHL && size < 8)
             emit_bt_ri(e, EB_BT, 8, HR_R14, (uint8_t)bits);
         if (ir->keep_cc && size < 8)
@@ -360,7 +364,7 @@ static void gen_rotate(struct tctx *t, const struct jit_ir *ir)
     struct emit *e = &t->e;
     unsigned size = gen_opnd_bytes(insn, insn->op->opnd[0].size);
     unsigned bits = 8 * size, c = 0;
-    bool var = !const_count(insn, size, &c), rol = insn->op->id == I_ROL;
+    bool var = !gen_const_count(insn, size, &c), rol = insn->op->id == I_ROL;
     int w = c % bits ? in_place(t, insn, size, true) : -1;
     bool cached = w >= 0;
     if (!cached) {
@@ -404,7 +408,7 @@ static void gen_shift_double(struct tctx *t, const struct jit_ir *ir)
     const struct x86_insn *insn = &ir->insn;
     struct emit *e = &t->e;
     unsigned size = insn->opsize, bits = 8 * size, c = 0;
-    bool var = !const_count(insn, size, &c), left = insn->op->id == I_SHLD;
+    bool var = !gen_const_count(insn, size, &c), left = insn->op->id == I_SHLD;
     if (insn->has_mem)
         gen_ea(t, insn);
     rm_load(t, insn, size, HR_R14);
@@ -617,7 +621,7 @@ static struct flag_state flags_after(const struct tctx *t,
             .size = gen_opnd_bytes(insn, insn->op->opnd[0].size),
             .in_flags = FL_CF | FL_OF | FL_AF };
     case K_ROT:   /* merged into RES or EAGER, unless the count is 0 */
-        if (!const_count(insn, gen_opnd_bytes(insn, insn->op->opnd[0].size),
+        if (!gen_const_count(insn, gen_opnd_bytes(insn, insn->op->opnd[0].size),
                          &c) || !c)
             return (struct flag_state){ .op = -1 };
         return (struct flag_state){ .op = -1, .in_flags = FL_CF | FL_OF };

@@ -61,6 +61,11 @@ int jit_helper_store(struct jit_vcpu *v, uint64_t ea, uint64_t value,
     cpu_write(cpu, (int)(seg_size & 0xff), ea, value, seg_size >> 8);
     if (jit_events_pending(cpu))
         v->exit_now = 1;
+    if (v->exit_now) {   /* the block stops after this instruction */
+        int i = jit_block_insn(v->current, rip);
+        if (i >= 0)
+            jit_defer_rebuild(cpu, v->current, (unsigned)i + 1);
+    }
     return v->exit_now;
 }
 

@@ -5,6 +5,7 @@
  * the block, then emit: the entry check (the budget that kicks and the
  * deadline zero), each instruction, and the exits. */
 #include <stddef.h>
+#include <string.h>
 #include "cpu/sys_internal.h"
 #include "jit/jit_gen.h"
 
@@ -300,6 +301,10 @@ static struct jit_block *translate_once(struct tctx *t, uint64_t gpa,
     b->insn_off = jit_data_alloc(sizeof(uint16_t) * (size_t)t->n);
     for (int i = 0; i < t->n; i++)
         b->insn_off[i] = (uint16_t)(t->ir[i].rip - t->ir[0].rip);
+    size_t dsize = sizeof(struct jit_defer) * (size_t)t->ndefer;
+    b->defer = t->ndefer ? memcpy(jit_data_alloc(dsize), t->defer, dsize)
+                         : NULL;
+    b->ndefer = (uint8_t)t->ndefer;
     t->b = b;
     emit_init(&t->e, code, avail);
     emit_block(t);
@@ -333,11 +338,13 @@ struct jit_block *jit_translate(struct jit_vcpu *v, uint64_t gpa)
         return NULL;
     t.no_host_cc = false;
     liveness(&t);
+    defer_plan(&t);
     jit_stats.translations++;
     const uint8_t *guest = page + (gpa & 0xfff);
     struct jit_block *b = translate_once(&t, gpa, guest);
     if (!b && t.no_host_cc) {   /* gen_cond found no host flags */
         liveness(&t);
+        defer_plan(&t);
         b = translate_once(&t, gpa, guest);
     }
     if (!b) {

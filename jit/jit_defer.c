@@ -1,0 +1,173 @@
+/* Lazy-flags records that only a fault or an exit could see. Liveness
+ * (jit/jit_translate.c) keeps a producer's record when a reader, a
+ * possible fault or the block end may see it before the next producer.
+ * When nothing but a fault or an exit can (the instructions up to the
+ * next producer only move data: MOV, MOVZX/MOVSX, LEA, PUSH/POP, NOP, and
+ * leave the producer's registers alone), the block's code leaves the
+ * record out and the block keeps how to rebuild it from those registers
+ * (struct jit_defer). The run loop rebuilds it when a fault stops the
+ * block in that stretch, and the store helper when the block leaves
+ * after a store there, so the guest sees the flags of one instruction at
+ * a time. Producers: ADD SUB CMP AND OR XOR TEST of a register with a
+ * register or an immediate, INC DEC NEG of a register, SHL SHR SAR of a
+ * 4- or 8-byte register by a constant (its CF kept in jit_vcpu.defer_cf). */
+#include "cpu/alu.h"
+#include "jit/jit_gen.h"
+
+/* the register operand i names in its register form, or -1 */
+static int named_reg(const struct x86_insn *insn, int i)
+{
+    unsigned m = insn->op->opnd[i].method;
+    if (i == 0)
+        return opnd0_reg(insn);
+    return m == OM_G ? insn->reg : m == OM_E && insn->mod == 3 ? insn->rm
+                                                                : -1;
+}
+
+static bool high_byte(const struct x86_insn *insn, int r, unsigned size)
+{
+    return size == 1 && r >= 4 && r < 8 && !insn->rex;
+}
+
+/* bit g: the guest register g operand 0 writes (AH..BH: their full
+ * register); 0 for memory */
+static uint32_t opnd0_bit(const struct x86_insn *insn)
+{
+    int r = opnd0_reg(insn);
+    unsigned size = gen_opnd_bytes(insn, insn->op->opnd[0].size);
+    if (r < 0)
+        return 0;
+    return 1u << (high_byte(insn, r, size) ? r - 4 : r);
+}
+
+/* the guest registers an instruction that only moves data writes; every
+ * bit for the other kinds */
+static uint32_t moves_write(const struct jit_ir *ir)
+{
+    switch (ir->kind) {
+    case K_NOP:
+        return 0;
+    case K_MOV: case K_MOVX: case K_LEA:
+        return opnd0_bit(&ir->insn);
+    case K_PUSH:
+        return 1u << R_SP;
+    case K_POP:
+        return 1u << R_SP | opnd0_bit(&ir->insn);
+    default:
+        return ~0u;
+    }
+}
+
+/* the register operand i names, or -1 (an immediate, AH..BH) */
+static int plain_reg(const struct x86_insn *insn, int i, unsigned size)
+{
+    int r = named_reg(insn, i);
+    return r >= 0 && high_byte(insn, r, size) ? -1 : r;
+}
+
+/* how to rebuild ir's record from the registers after it, if it can be */
+static bool describe(const struct jit_ir *ir, struct jit_defer *d)
+{
+    const struct x86_insn *insn = &ir->insn;
+    if (insn->has_mem || insn->lock)
+        return false;
+    unsigned id = insn->op->id;
+    switch (ir->kind) {
+    case K_ALU:
+        if (id == I_ADC || id == I_SBB)
+            return false;
+        break;
+    case K_INCDEC: case K_NEG:
+        break;
+    case K_SHIFT:   /* by 1..width-1, CF in jit_vcpu.defer_cf */
+        if (id != I_SHL && id != I_SHR && id != I_SAR)
+            return false;
+        break;
+    default:
+        return false;
+    }
+    unsigned size = gen_opnd_bytes(insn, insn->op->opnd[0].size), c = 0;
+    int r = plain_reg(insn, 0, size), s = -1;
+    if (r < 0)
+        return false;
+    if (ir->kind == K_SHIFT &&
+        (size < 4 || !gen_const_count(insn, size, &c) || c == 0))
+        return false;
+    if (ir->kind == K_ALU) {
+        unsigned m = insn->op->opnd[1].method;
+        if (m != OM_I && m != OM_IS) {
+            s = plain_reg(insn, 1, size);
+            if (s < 0 || (s == r && id == I_ADD))   /* ADD r, r: src lost */
+                return false;
+        }
+    }
+    *d = (struct jit_defer){ .size = (uint8_t)size, .r = (int8_t)r,
+                             .s = (int8_t)s, .id = (uint16_t)id,
+                             .imm = ir->kind == K_SHIFT ? c
+                                                        : (uint64_t)insn->imm };
+    return true;
+}
+
+/* a producer that ends a stretch: it replaces the record without reading
+ * it and changes no guest register before its last possible fault */
+static bool ends_stretch(const struct jit_ir *ir)
+{
+    if (!ir->writes_cc || ir->reads_cc)
+        return false;
+    return !ir->insn.has_mem || ir->kind == K_ALU || ir->kind == K_NEG ||
+           ir->kind == K_SHIFT || ir->kind == K_POPCNT;
+}
+
+void defer_plan(struct tctx *t)
+{
+    t->ndefer = 0;
+    for (int j = 0; j < t->n; j++)
+        t->ir[j].save_cf = false;
+    for (int j = 0; j < t->n; j++) {
+        struct jit_defer d;
+        if (!t->ir[j].keep_cc || !describe(&t->ir[j], &d))
+            continue;
+        uint32_t regs = 1u << d.r | (d.s >= 0 ? 1u << d.s : 0);
+        int m = j + 1;
+        while (m < t->n && !ends_stretch(&t->ir[m]) &&
+               !(moves_write(&t->ir[m]) & regs))
+            m++;
+        if (m == t->n || !ends_stretch(&t->ir[m]))
+            continue;   /* a reader, the block end, a register changed */
+        t->ir[j].keep_cc = false;
+        t->ir[j].save_cf = t->ir[j].kind == K_SHIFT;
+        d.first = (uint8_t)(j + 1);
+        d.last = (uint8_t)m;
+        t->defer[t->ndefer++] = d;
+    }
+}
+
+void jit_defer_rebuild(struct cpu *cpu, const struct jit_block *b,
+                       unsigned i)
+{
+    const struct jit_defer *d = b->defer;
+    while (d < b->defer + b->ndefer && !(d->first <= i && i <= d->last))
+        d++;
+    if (d == b->defer + b->ndefer)
+        return;
+    unsigned size = d->size;
+    uint64_t m = alu_mask(size), r = cpu->s.gpr[d->r] & m;
+    uint64_t s = (d->s >= 0 ? cpu->s.gpr[d->s] : d->imm) & m;
+    struct cpu_cc *cc = &cpu->cc;
+    /* a shift's operand: the bits that give its result and CF */
+    unsigned c = (unsigned)d->imm, bits = 8 * size;
+    uint64_t cf = jit_vcpu_of(cpu)->defer_cf & 1;
+    switch (d->id) {
+    case I_SHL: alu_shl(cc, r >> c | cf << (bits - c), c, size); break;
+    case I_SHR: alu_shr(cc, r << c | cf << (c - 1), c, size); break;
+    case I_SAR: alu_sar(cc, r << c | cf << (c - 1), c, size); break;
+    case I_ADD: alu_add(cc, r - s, s, size); break;
+    case I_SUB: alu_sub(cc, r + s, s, size); break;
+    case I_CMP: alu_sub(cc, r, s, size); break;
+    case I_TEST: alu_logic(cc, r & s, size); break;
+    case I_INC: alu_inc(cc, r - 1, size); break;
+    case I_DEC: alu_dec(cc, r + 1, size); break;
+    case I_NEG: alu_neg(cc, -r, size); break;
+    default: alu_logic(cc, r, size); break;   /* AND OR XOR */
+    }
+}
