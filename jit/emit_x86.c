@@ -201,8 +201,8 @@ void emit_store_imm(struct emit *e, unsigned size, struct emit_mem m,
 
 void emit_movzx_rr(struct emit *e, unsigned src_size, int dst, int src)
 {
-    if (src_size == 4) {
-        emit_mov_rr(e, 4, dst, src);
+    if (src_size >= 4) {
+        emit_mov_rr(e, src_size, dst, src);
         return;
     }
     uint8_t op[2] = { 0x0f, src_size == 1 ? 0xb6 : 0xb7 };

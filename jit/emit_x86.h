@@ -84,6 +84,7 @@ void emit_load_sx(struct emit *e, unsigned dst_size, unsigned src_size,
 void emit_store(struct emit *e, unsigned size, struct emit_mem m, int src);
 void emit_store_imm(struct emit *e, unsigned size, struct emit_mem m,
                     int32_t imm);
+/* src_size 4 and 8: a plain move (a 32-bit one zero-extends) */
 void emit_movzx_rr(struct emit *e, unsigned src_size, int dst, int src);
 void emit_movsx_rr(struct emit *e, unsigned dst_size, unsigned src_size,
                    int dst, int src);

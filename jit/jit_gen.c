@@ -3,9 +3,11 @@
  * and the interpreter fallback for everything else. Each native form does
  * what the interpreter's handler does, in the same order (memory reads,
  * the flags record, then the write), so a fault leaves the same state.
- * A 4- or 8-byte register operand is worked on in the host register that
- * caches it where the form allows (in_place, jit/jit_regcache.c), else
- * through temporaries (R12-R14).
+ * A register operand (not AH..BH) is worked on in the host register that
+ * caches it where the form allows (in_place, jit/jit_regcache.c; a byte
+ * or word operation leaves the rest of it, as the guest's does), else
+ * through temporaries (R12-R14); a record field that needs a byte or
+ * word zero-extended gets a copy (gen_record_value).
  *
  * Flags: a producer writes the interpreter's lazy record (struct cpu_cc)
  * unless liveness found it dead; a consumer uses the host flags when the
@@ -128,13 +130,39 @@ void store_result(struct tctx *t, const struct x86_insn *insn,
         gen_store_reg(t, gen_gpr_off((unsigned)r), 8, h);
 }
 
+/* does the instruction name AH..BH? (the cache does not hold them, and
+ * reading one writes back and forgets the register around it) */
+static bool names_high_byte(const struct x86_insn *insn)
+{
+    for (int i = 0; i < insn->op->nopnd && !insn->rex; i++) {
+        const struct x86_operand *o = &insn->op->opnd[i];
+        int r = o->method == OM_G ? insn->reg
+                : o->method == OM_Z || (is_rm(o->method) && insn->mod == 3)
+                    ? insn->rm
+                    : -1;
+        if (r >= 4 && r < 8 && opnd_size(insn, i) == 1)
+            return true;
+    }
+    return false;
+}
+
+/* a host 8- or 16-bit operation leaves the rest of the register as the
+ * guest's does */
 int in_place(struct tctx *t, const struct x86_insn *insn, unsigned size,
              bool load)
 {
     int r = opnd0_reg(insn);
-    if (size < 4 || r < 0)
+    if (r < 0 || names_high_byte(insn))
         return -1;
     return rc_reg(t, gen_gpr_off((unsigned)r), load);
+}
+
+int gen_record_value(struct tctx *t, unsigned size, int h)
+{
+    if (size >= 4 || h == HR_R14)
+        return h;
+    emit_movzx_rr(&t->e, size, HR_R14, h);
+    return HR_R14;
 }
 
 /* operand i in its register form, in the host register caching it
@@ -363,13 +391,13 @@ static void gen_mov(struct tctx *t, const struct x86_insn *insn)
     unsigned size = opnd_size(insn, 0);
     if (insn->has_mem)
         gen_ea(t, insn);
-    if (t->rc_on && size >= 4 && opnd0_reg(insn) >= 0) {
+    if (t->rc_on && opnd0_reg(insn) >= 0 && !names_high_byte(insn)) {
         int src = move_source(t, insn, size);
-        int d = in_place(t, insn, size, false);
+        int d = in_place(t, insn, size, size < 4);
         if (src >= 0)
             emit_mov_rr(&t->e, size, d, src);
         else
-            load_opnd(t, insn, 1, size, d);
+            emit_mov_ri(&t->e, size, d, (uint64_t)insn->imm & mask_of(size));
         rc_written(t, d);
         return;
     }
@@ -382,35 +410,33 @@ static void gen_mov(struct tctx *t, const struct x86_insn *insn)
     store_result(t, insn, size, HR_R14);
 }
 
-/* host register w op= operand 1: the immediate, the host register
- * caching the guest register, the memory operand as loaded (RAX), or
- * the guest register through R13 or in memory when the cache is off */
+/* host register w op= operand 1 (op -1: TEST, flags only): the
+ * immediate, the host register caching the guest register, the memory
+ * operand as loaded (RAX), or the guest register through R13 */
 static void gen_alu_source(struct tctx *t, const struct x86_insn *insn,
-                           enum emit_alu op, unsigned size, int w)
+                           int op, unsigned size, int w)
 {
-    const struct x86_operand *o = &insn->op->opnd[1];
     struct emit *e = &t->e;
     if (is_imm(insn, 1)) {
-        emit_alu_ri(e, op, size, w,
-                    (int32_t)((uint64_t)insn->imm & mask_of(size)));
+        int32_t imm = (int32_t)((uint64_t)insn->imm & mask_of(size));
+        if (op < 0)
+            emit_test_ri(e, size, w, imm);
+        else
+            emit_alu_ri(e, (enum emit_alu)op, size, w, imm);
         return;
     }
-    bool reg = o->method == OM_G || (is_rm(o->method) && insn->mod == 3);
-    int cached = cached_opnd(t, insn, 1, size);
-    if (cached >= 0) {
-        emit_alu_rr(e, op, size, w, cached);
-    } else if (!reg) {
+    int src = cached_opnd(t, insn, 1, size);
+    if (src < 0 && insn->has_mem && is_rm(insn->op->opnd[1].method)) {
         gen_mem_load(t, insn->mem_seg, size);
-        emit_alu_rr(e, op, size, w, HR_RAX);
-    } else if (!t->rc_on) {
-        emit_alu_rm(e, op, size, w,
-                    emit_m(HR_RBX, gen_reg_off(insn, o->method == OM_G
-                                                         ? insn->reg
-                                                         : insn->rm, size)));
-    } else {
-        load_opnd(t, insn, 1, size, HR_R13);
-        emit_alu_rr(e, op, size, w, HR_R13);
+        src = HR_RAX;
+    } else if (src < 0) {
+        src = HR_R13;
+        load_opnd(t, insn, 1, size, src);
     }
+    if (op < 0)
+        emit_test_rr(e, size, w, src);
+    else
+        emit_alu_rr(e, (enum emit_alu)op, size, w, src);
 }
 
 static void gen_alu(struct tctx *t, const struct jit_ir *ir)
@@ -432,15 +458,21 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
     bool imm_src = false;             /* b is the immediate imm */
     if (!carry && !(arith && ir->keep_cc)) {
         /* the record needs the result only: operate in place, on the
-         * cached register or on R14 */
-        int d = id == I_CMP || id == I_TEST ? -1 : in_place(t, insn, size,
-                                                              true);
+         * cached register or on R14; CMP, and TEST without a record,
+         * only read it */
+        bool reads = id == I_CMP || id == I_TEST;
+        int hop = reads && !ir->keep_cc ? (id == I_CMP ? EA_CMP : -1)
+                                        : ops[id];
+        int d = !reads ? in_place(t, insn, size, true)
+                : ir->keep_cc || names_high_byte(insn)
+                    ? -1
+                    : cached_opnd(t, insn, 0, size);
         if (d < 0)
             load_opnd(t, insn, 0, size, HR_R14);
         else
             w = d;
-        gen_alu_source(t, insn, (enum emit_alu)ops[id], size, w);
-        if (d >= 0)
+        gen_alu_source(t, insn, hop, size, w);
+        if (d >= 0 && !reads)
             rc_written(t, d);
     } else {
         /* the record takes the operands as they were, zero-extended: an
@@ -497,7 +529,8 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
             else
                 emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), b);
         }
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), w);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)),
+                   gen_record_value(t, size, w));
     }
     t->fl = (struct flag_state){ .op = ir->keep_cc && !carry ? (int)op : -1,
                                  .size = size, .host = true };
@@ -553,7 +586,8 @@ static void gen_incdec(struct tctx *t, const struct jit_ir *ir)
         store_record(t, op, size);
         emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), HR_R12);
         emit_store_imm(e, 8, emit_m(HR_RBX, CC_FIELD(src)), 1);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), w);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)),
+                   gen_record_value(t, size, w));
         emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(flags)), HR_R13);
     }
     t->fl = (struct flag_state){ .op = ir->keep_cc ? (int)op : -1,
@@ -589,7 +623,8 @@ static void gen_neg(struct tctx *t, const struct jit_ir *ir)
         store_record(t, CC_OP_SUB, size);
         emit_store_imm(e, 8, emit_m(HR_RBX, CC_FIELD(dst)), 0);
         emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(src)), HR_R12);
-        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)), w);
+        emit_store(e, 8, emit_m(HR_RBX, CC_FIELD(res)),
+                   gen_record_value(t, size, w));
     }
     t->fl = (struct flag_state){ .op = ir->keep_cc ? CC_OP_SUB : -1,
                                  .size = size, .host = ir->keep_cc };
@@ -674,7 +709,13 @@ static void gen_setcc(struct tctx *t, const struct x86_insn *insn)
 {
     if (insn->has_mem)
         gen_ea(t, insn);
+    int d = in_place(t, insn, 1, true);   /* survives gen_cond's helper */
     enum emit_cc cc = gen_cond(t, insn->opcode & 15);
+    if (d >= 0) {
+        emit_setcc(&t->e, cc, d);
+        rc_written(t, d);
+        return;
+    }
     emit_setcc(&t->e, cc, HR_RAX);
     emit_movzx_rr(&t->e, 1, HR_R12, HR_RAX);
     store_opnd(t, insn, 0, 1, HR_R12);

@@ -264,12 +264,16 @@ void forget_record(struct tctx *t);
  * zero-extended (from a 32-bit load or host operation) */
 void store_result(struct tctx *t, const struct x86_insn *insn,
                   unsigned size, int h);
-/* operand 0, a 4- or 8-byte guest register, changed in place in the
- * host register caching it (filled, from memory when `load`; see
- * rc_reg): that host register, or -1 (a memory or byte/word operand,
- * the cache off) */
+/* operand 0, a guest register, changed in place in the host register
+ * caching it (filled, from memory when `load`; see rc_reg): that host
+ * register, or -1 (a memory operand, an instruction naming AH..BH, the
+ * cache off) */
 int in_place(struct tctx *t, const struct x86_insn *insn, unsigned size,
              bool load);
+/* the value of host register h as a record field holds it (zero-
+ * extended, cpu/alu.h): h, or R14 holding it when h is a 1- or 2-byte
+ * result in a cached register (see in_place) */
+int gen_record_value(struct tctx *t, unsigned size, int h);
 /* push R14 (size bytes) */
 void gen_push_r14(struct tctx *t, unsigned size);
 bool gen_native(struct tctx *t, const struct jit_ir *ir);

@@ -12,8 +12,8 @@
  * host registers, so no host "undefined" flag is ever used: a shift of a
  * zero-extended (SAR: sign-extended) operand by a count below 64 leaves
  * the last bit out in the host CF, and the rest is derived in software
- * (4- and 8-byte registers shifted in the host register that caches
- * them: a count below the width leaves it there too).
+ * (registers shifted in the host register that caches them: a count
+ * below the width leaves it there too).
  *
  * Flags: shifts by a nonzero constant replace the record (CC_OP_RES).
  * The others change some flags and keep the rest (rotates: CF OF; BT*:
@@ -281,7 +281,7 @@ static void store_res_record(struct tctx *t, unsigned size, bool var,
 /* --- shifts and rotates --- */
 
 /* SHL/SHR/SAR as cpu/alu.c: CF the last bit out, OF MSB(res)^CF (SHL),
- * the old MSB for SHR by one, else 0; AF = 1. A 4- or 8-byte register
+ * the old MSB for SHR by one, else 0; AF = 1. A register (not AH..BH)
  * shifted by a constant is shifted in the host register that caches it
  * (a count of 1 to width - 1: the host CF is the last bit out); else in
  * R14, 64 bits wide when the flags are wanted. */
@@ -293,11 +293,11 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
     unsigned id = insn->op->id, bits = 8 * size, c = 0;
     bool var = !gen_const_count(insn, size, &c);
     enum emit_shift op = id == I_SHL ? ES_SHL : id == I_SHR ? ES_SHR : ES_SAR;
-    int w = !var && c ? in_place(t, insn, size, true) : -1;
+    int w = !var && c && c < bits ? in_place(t, insn, size, true) : -1;
     bool cached = w >= 0;
     if (cached) {
         if (ir->keep_cc && id == I_SHR && c == 1)
-            emit_mov_rr(e, 8, HR_R12, w);   /* the old MSB: OF */
+            emit_movzx_rr(e, size, HR_R12, w);   /* the old MSB: OF */
         emit_shift_ri(e, op, size, w, (uint8_t)c);
         if (ir->save_cf)
             emit_setcc_m(e, CC_B, emit_m(HR_RBX, VCPU_FIELD(defer_cf)));
@@ -348,16 +348,16 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
             emit_shift_ri(e, ES_SHL, 4, HR_RAX, 11);
             emit_alu_rr(e, EA_OR, 4, HR_RDX, HR_RAX);
         }
-        store_res_record(t, size, var, w);
+        store_res_record(t, size, var, gen_record_value(t, size, w));
     }
     if (!cached)
         rm_store(t, insn, size);
 }
 
 /* ROL/ROR: CF = LSB(res) (ROL) or MSB(res) (ROR); OF = MSB(res) ^ CF
- * (ROL) or MSB(res) ^ MSB-1(res) (ROR); the rest stay. A 4- or 8-byte
- * register rotated by a constant is rotated in the host register that
- * caches it. */
+ * (ROL) or MSB(res) ^ MSB-1(res) (ROR); the rest stay. A register
+ * (not AH..BH) rotated by a constant is rotated in the host register
+ * that caches it. */
 static void gen_rotate(struct tctx *t, const struct jit_ir *ir)
 {
     const struct x86_insn *insn = &ir->insn;
@@ -389,7 +389,7 @@ static void gen_rotate(struct tctx *t, const struct jit_ir *ir)
             emit_alu_ri(e, EA_AND, 4, HR_RDX, 1);
             of_from_bits(t, w, bits - 1, HR_RDX, 0);
         } else {
-            emit_mov_rr(e, 8, HR_RDX, w);
+            emit_movzx_rr(e, size, HR_RDX, w);
             emit_shift_ri(e, ES_SHR, 8, HR_RDX, (uint8_t)(bits - 1));
             of_from_bits(t, w, bits - 1, w, bits - 2);
         }

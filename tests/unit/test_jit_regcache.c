@@ -10,7 +10,9 @@
  * CLC..., Jcc), memory operands that miss the TLB or fault on an
  * unmapped page in the middle of a block and divide errors (the fault
  * must find every register as the instruction started), and the flags
- * read at the end. */
+ * read at the end. test_narrow: the same with byte and word forms on
+ * every register (SPL..DIL, R8B..R15B, AH..BH, SP and SI too), worked on
+ * in the host register that caches them, and flags read between them. */
 #include "tests/unit/jit_diff.h"
 
 #define HANDLER (CODE + 0x8000ull)   /* a HLT of the filler */
@@ -327,6 +329,130 @@ static void other(struct prog *p)
     }
 }
 
+/* an 8- or 16-bit instruction on any register (SPL..DIL and R8B..R15B
+ * with REX, AH..BH without, SP and SI too: they stay near the stack and
+ * the data), the forms worked on in place and others around them; flags
+ * read by the next ones (ADC/SBB, SETcc, CMOVcc, Jcc, PUSHF) */
+static void narrow(struct prog *p)
+{
+    unsigned size = 1 + pick(2), nregs = p->mode == M64 ? 16 : 8;
+    unsigned r = pick(nregs), rm = pick(nregs), k = pick(8);
+    bool mem = pick(6) == 0, w = size == 2;
+    switch (pick(16)) {
+    case 0: case 1: case 2:   /* ALU r/m, r or r, r/m; TEST */
+        if (k == 7 && pick(2))
+            rr(p, size, 0x85, 0x84, r, rm, mem);
+        else
+            rr(p, size, (uint8_t)(8 * k + 2 * pick(2) + 1),
+               (uint8_t)(8 * k + 2 * pick(2)), r, rm, mem);
+        break;
+    case 3: {   /* ALU r/m, imm (83: a sign-extended imm8) */
+        bool i8 = w && pick(2);
+        rr(p, size, i8 ? 0x83 : 0x81, 0x80, k, rm, mem);
+        imm(p, i8 ? 1 : size);
+        break;
+    }
+    case 4:   /* ALU or TEST AL/AX, imm; TEST r/m, imm */
+        if (pick(2)) {
+            unsigned j = pick(9);
+            if (w)
+                put(p, 0x66);
+            put(p, (uint8_t)(j == 8 ? 0xa8u + w : 8 * j + 4 + w));
+        } else {
+            rr(p, size, 0xf7, 0xf6, 0, rm, mem);
+        }
+        imm(p, size);
+        break;
+    case 5: case 6:   /* MOV r/m, r or r, r/m */
+        rr(p, size, pick(2) ? 0x89 : 0x8b, pick(2) ? 0x88 : 0x8a, r, rm, mem);
+        break;
+    case 7:   /* MOV r, imm; MOV r/m, imm */
+        if (pick(2)) {
+            prefix(p, size, 0, 0, rm);
+            put(p, (uint8_t)((w ? 0xb8 : 0xb0) | (rm & 7)));
+        } else {
+            rr(p, size, 0xc7, 0xc6, 0, rm, mem);
+        }
+        imm(p, size);
+        break;
+    case 8:   /* INC, DEC, NOT, NEG; 66 40+r / 48+r in 32-bit mode */
+        if (p->mode == M32 && w && pick(3) == 0) {
+            put(p, 0x66);
+            put(p, (uint8_t)(0x40 + 8 * (k % 2) + rm));
+        } else if (pick(2)) {
+            rr(p, size, 0xff, 0xfe, k % 2, rm, mem);
+        } else {
+            rr(p, size, 0xf7, 0xf6, 2 + k % 2, rm, mem);
+        }
+        break;
+    case 9: {   /* MOVZX/MOVSX r16/32/64, r/m8 or r/m16 */
+        unsigned dsize = (unsigned[]){ 2, 4, 8 }[pick(p->mode == M64 ? 3 : 2)];
+        if (dsize > 2)
+            r = reg(p);   /* not all of rSP or rSI */
+        prefix(p, dsize, r, 0, mem ? 0 : rm);
+        if (p->mode == M64 && dsize != 8 && !(r & 8) && !(rm & 8) && pick(2))
+            put(p, 0x40);   /* SPL..DIL */
+        put(p, 0x0f);
+        put(p, (uint8_t)(0xb6 + 8 * pick(2) + pick(2)));
+        modrm(p, r, rm, mem);
+        break;
+    }
+    case 10: {   /* CMOVcc r16, r/m16; SETcc r/m8 */
+        bool cmov = pick(2);
+        prefix(p, cmov ? 2 : 1, r, 0, mem ? 0 : rm);
+        put(p, 0x0f);
+        put(p, (uint8_t)((cmov ? 0x40 : 0x90) | pick(16)));
+        modrm(p, r, rm, mem);
+        break;
+    }
+    case 11:   /* shifts and rotates by 1, imm8 (to 40) or CL */
+        if (k == 6)
+            k = 4;
+        if (pick(3) == 0) {
+            put_cl(p);
+            rr(p, size, 0xd3, 0xd2, k, rm, mem);
+        } else if (pick(2)) {
+            rr(p, size, 0xd1, 0xd0, k, rm, mem);
+        } else {
+            rr(p, size, 0xc1, 0xc0, k, rm, mem);
+            put(p, (uint8_t)pick(41));
+        }
+        break;
+    case 12:   /* MUL, IMUL, DIV, IDIV; a zero divisor now and then */
+        if (pick(3) == 0) {   /* MOV r, 0 */
+            prefix(p, size, 0, 0, rm);
+            put(p, (uint8_t)((w ? 0xb8 : 0xb0) | (rm & 7)));
+            put(p, 0);
+            if (w)
+                put(p, 0);
+        }
+        rr(p, size, 0xf7, 0xf6, 4 + k % 4, rm, mem);
+        break;
+    case 13:   /* XCHG, XADD */
+        if (pick(2))
+            rr(p, size, 0x87, 0x86, r, rm, mem);
+        else
+            op0f(p, size, false, (uint8_t)(w ? 0xc1 : 0xc0), r, rm, mem);
+        break;
+    case 14:   /* PUSHF, POP r */
+        put(p, 0x9c);
+        r = reg(p);
+        if (r & 8)
+            put(p, 0x41);
+        put(p, (uint8_t)(0x58 | (r & 7)));
+        break;
+    default:   /* Jcc over a NOP (the block ends), CLC, STC, CMC */
+        if (pick(2)) {
+            put(p, (uint8_t)(0x70 | pick(16)));
+            put(p, 1);
+            put(p, 0x90);
+        } else {
+            put(p, (uint8_t[]){ 0xf8, 0xf9, 0xf5 }[pick(3)]);
+        }
+        break;
+    }
+}
+
 static void load_prog(const struct prog *p)
 {
     uint64_t g[16];
@@ -365,10 +491,29 @@ static void test_busy_registers(void **state)
     }
 }
 
+static void test_narrow(void **state)
+{
+    static struct prog p;
+    for (unsigned i = 0; i < 1500; i++) {
+        p.mode = i % 3 == 2 ? M32 : M64;
+        p.n = 0;
+        for (unsigned k = 0, n = 20 + pick(60); k < n && p.n < 3900; k++)
+            narrow(&p);
+        put(&p, 0x9c);   /* PUSHF: the last flags */
+        put(&p, 0xf4);
+        load_prog(&p);
+        char what[64];
+        snprintf(what, sizeof(what), "narrow program %u (mode %d)", i,
+                 p.mode);
+        run_both(what);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_busy_registers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_narrow, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
