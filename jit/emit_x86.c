@@ -175,6 +175,11 @@ void emit_load(struct emit *e, unsigned size, int dst, struct emit_mem m)
     encode(e, size, size == 8, &op, 1, dst, false, rm_mem(m));
 }
 
+void emit_load_into(struct emit *e, unsigned size, int dst, struct emit_mem m)
+{
+    encode_bw(e, size, 0x8a, dst, true, rm_mem(m));
+}
+
 void emit_load_sx(struct emit *e, unsigned dst_size, unsigned src_size,
                   int dst, struct emit_mem m)
 {

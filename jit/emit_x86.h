@@ -79,6 +79,8 @@ void emit_mov_rr(struct emit *e, unsigned size, int dst, int src);
 void emit_mov_ri(struct emit *e, unsigned size, int dst, uint64_t imm);
 /* loads of size 1 and 2 zero-extend into the 32-bit register */
 void emit_load(struct emit *e, unsigned size, int dst, struct emit_mem m);
+/* a plain MOV from memory: 1 and 2 bytes merge into dst, 4 zero-extend */
+void emit_load_into(struct emit *e, unsigned size, int dst, struct emit_mem m);
 void emit_load_sx(struct emit *e, unsigned dst_size, unsigned src_size,
                   int dst, struct emit_mem m);
 void emit_store(struct emit *e, unsigned size, struct emit_mem m, int src);

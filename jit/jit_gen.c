@@ -386,22 +386,33 @@ static int move_source(struct tctx *t, const struct x86_insn *insn,
     return is_imm(insn, 1) ? -1 : cached_opnd(t, insn, 1, size);
 }
 
+/* a load goes straight into the cached register (filled before it: a
+ * slow path reloads it), a store straight from one */
 static void gen_mov(struct tctx *t, const struct x86_insn *insn)
 {
     unsigned size = opnd_size(insn, 0);
+    bool to_reg = opnd0_reg(insn) >= 0, cache = !names_high_byte(insn);
     if (insn->has_mem)
         gen_ea(t, insn);
-    if (t->rc_on && opnd0_reg(insn) >= 0 && !names_high_byte(insn)) {
-        int src = move_source(t, insn, size);
+    int src = !cache || (insn->has_mem && to_reg) || is_imm(insn, 1)
+                  ? -1
+                  : cached_opnd(t, insn, 1, size);
+    if (t->rc_on && cache && to_reg) {
         int d = in_place(t, insn, size, size < 4);
-        if (src >= 0)
+        if (insn->has_mem)
+            gen_mem_load_into(t, insn->mem_seg, size, d);
+        else if (src >= 0)
             emit_mov_rr(&t->e, size, d, src);
         else
             emit_mov_ri(&t->e, size, d, (uint64_t)insn->imm & mask_of(size));
         rc_written(t, d);
         return;
     }
-    if (insn->has_mem && opnd0_reg(insn) >= 0) {
+    if (src >= 0) {
+        gen_mem_store_from(t, insn->mem_seg, size, src);
+        return;
+    }
+    if (insn->has_mem && to_reg) {
         gen_mem_load(t, insn->mem_seg, size);
         store_result(t, insn, size, HR_RAX);
         return;

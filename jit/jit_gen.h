@@ -93,6 +93,7 @@ enum cold_kind { COLD_LOAD, COLD_STORE, COLD_EXIT, COLD_LEAVE, COLD_GP };
 struct cold_path {
     uint8_t kind;         /* enum cold_kind */
     uint32_t seg_size;    /* accesses: segment | size << 8 */
+    int8_t reg;           /* accesses: the host register loaded or stored */
     uint64_t rip;         /* accesses, #GP: the instruction; COLD_EXIT:
                              target */
     int32_t count;        /* exits: instructions of the block that ran;
@@ -181,6 +182,10 @@ struct emit_mem gen_ea_operand(struct tctx *t, const struct x86_insn *insn);
  * zero-extended; stores take the value from R14 */
 void gen_mem_load(struct tctx *t, int seg, unsigned size);
 void gen_mem_store(struct tctx *t, int seg, unsigned size);
+/* the same with host register h (not RAX RCX RSI R15), a load into it as
+ * a MOV does (1 and 2 bytes merge, 4 zero-extend) */
+void gen_mem_load_into(struct tctx *t, int seg, unsigned size, int h);
+void gen_mem_store_from(struct tctx *t, int seg, unsigned size, int h);
 /* RCX = the offset of the entry of linear address `lin` (a host register)
  * in a table of 32-byte TLB entries */
 void gen_tlb_index(struct tctx *t, int lin);

@@ -145,7 +145,7 @@ static void emit_cold_body(struct tctx *t, const struct cold_path *c)
         break;
     case COLD_STORE:  /* helper(v, ea, value, seg | size << 8, rip) */
         emit_mov_rr(e, 8, HR_RSI, HR_R15);
-        emit_mov_rr(e, 8, HR_RDX, HR_R14);
+        emit_mov_rr(e, 8, HR_RDX, c->reg);
         emit_mov_ri(e, 4, HR_RCX, c->seg_size);
         emit_mov_ri(e, 8, HR_R8, c->rip);
         gen_call(t, (const void *)jit_helper_store);
@@ -200,6 +200,8 @@ static void emit_cold(struct tctx *t, const struct cold_path *c)
     t->in_cold = was_cold;
     if (c->kind == COLD_LOAD || c->kind == COLD_STORE) {
         rc_reload(t, &c->rc);
+        if (c->kind == COLD_LOAD && c->reg != HR_RAX)
+            emit_mov_rr(e, c->seg_size >> 8, c->reg, HR_RAX);
         size_t back = emit_jmp(e, NULL);
         if (!e->overflow)
             emit_patch_rel32(e->buf + back, e->buf + c->resume);
@@ -351,21 +353,26 @@ struct emit_mem gen_mem_fast(struct tctx *t, int seg, unsigned size,
     return gen_tlb_probe(t, lin, size, write, c);
 }
 
-static void gen_mem(struct tctx *t, int seg, unsigned size, bool write)
+static void gen_mem(struct tctx *t, int seg, unsigned size, bool write,
+                    int h)
 {
     struct emit *e = &t->e;
     struct cold_path c = { .kind = write ? COLD_STORE : COLD_LOAD,
                            .seg_size = (uint32_t)seg | size << 8,
-                           .rip = t->cur->rip };
+                           .reg = (int8_t)h, .rip = t->cur->rip };
     if (t->slow_mem) {
         emit_cold_body(t, &c);   /* every access through the helper (the
                                     cache is off: see rc_before) */
+        if (!write && h != HR_RAX)
+            emit_mov_rr(e, size, h, HR_RAX);
     } else {
         struct emit_mem m = gen_mem_fast(t, seg, size, write, &c);
         if (write)
-            emit_store(e, size, m, HR_R14);
-        else
+            emit_store(e, size, m, h);
+        else if (h == HR_RAX)
             emit_load(e, size, HR_RAX, m);
+        else
+            emit_load_into(e, size, h, m);
         cold_defer(t, &c);
     }
     t->fl.host = false;
@@ -373,10 +380,20 @@ static void gen_mem(struct tctx *t, int seg, unsigned size, bool write)
 
 void gen_mem_load(struct tctx *t, int seg, unsigned size)
 {
-    gen_mem(t, seg, size, false);
+    gen_mem(t, seg, size, false, HR_RAX);
 }
 
 void gen_mem_store(struct tctx *t, int seg, unsigned size)
 {
-    gen_mem(t, seg, size, true);
+    gen_mem(t, seg, size, true, HR_R14);
+}
+
+void gen_mem_load_into(struct tctx *t, int seg, unsigned size, int h)
+{
+    gen_mem(t, seg, size, false, h);
+}
+
+void gen_mem_store_from(struct tctx *t, int seg, unsigned size, int h)
+{
+    gen_mem(t, seg, size, true, h);
 }

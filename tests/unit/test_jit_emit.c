@@ -204,6 +204,8 @@ static void test_moves(void **state)
                 expect(&e, "movzx", 2, R(4, r), M(sz, m));
             else
                 expect(&e, "mov", 2, R(sz, r), M(sz, m));
+            emit_load_into(&e, sz, r, m);
+            expect(&e, "mov", 2, R(sz, r), M(sz, m));
         }
         emit_load_sx(&e, 8, 4, r, m);
         expect(&e, "movsxd", 2, R(8, r), M(4, m));
@@ -222,6 +224,8 @@ static void test_moves(void **state)
             expect(&e, "movzx", 2, R(4, d), R(1, r));
             emit_movzx_rr(&e, 2, d, r);
             expect(&e, "movzx", 2, R(4, d), R(2, r));
+            emit_movzx_rr(&e, 8, d, r);
+            expect(&e, "mov", 2, R(8, d), R(8, r));
             emit_movsx_rr(&e, 4, 1, d, r);
             expect(&e, "movsx", 2, R(4, d), R(1, r));
             emit_movsx_rr(&e, 2, 1, d, r);
