@@ -10,7 +10,9 @@
  * after a store there, so the guest sees the flags of one instruction at
  * a time. Producers: ADD SUB CMP AND OR XOR TEST of a register with a
  * register or an immediate, INC DEC NEG of a register, SHL SHR SAR of a
- * 4- or 8-byte register by a constant (its CF kept in jit_vcpu.defer_cf). */
+ * 4- or 8-byte register by a constant. The next producer may also be one
+ * that reads CF (INC DEC ADC SBB): the left-out producer then keeps its
+ * CF in jit_vcpu.defer_cf (one SETC), as a shift always does. */
 #include "cpu/alu.h"
 #include "jit/jit_gen.h"
 
@@ -108,14 +110,24 @@ static bool describe(const struct jit_ir *ir, struct jit_defer *d)
     return true;
 }
 
-/* a producer that ends a stretch: it replaces the record without reading
- * it and changes no guest register before its last possible fault */
-static bool ends_stretch(const struct jit_ir *ir)
+/* How an instruction ends a stretch, changing no guest register before
+ * its last possible fault: REPLACES the record without reading it, or
+ * READS_CF of it only (INC DEC ADC SBB: the producer then keeps its CF in
+ * jit_vcpu.defer_cf, gen_carry takes it from there) */
+enum { CONTINUES, REPLACES, READS_CF };
+
+static int stretch_end(const struct jit_ir *ir)
 {
+    unsigned id = ir->insn.op->id;
+    if (ir->kind == K_INCDEC || (ir->kind == K_ALU && (id == I_ADC ||
+                                                       id == I_SBB)))
+        return READS_CF;
     if (!ir->writes_cc || ir->reads_cc)
-        return false;
+        return CONTINUES;
     return !ir->insn.has_mem || ir->kind == K_ALU || ir->kind == K_NEG ||
-           ir->kind == K_SHIFT || ir->kind == K_POPCNT;
+                   ir->kind == K_SHIFT || ir->kind == K_POPCNT
+               ? REPLACES
+               : CONTINUES;
 }
 
 void defer_plan(struct tctx *t)
@@ -123,19 +135,25 @@ void defer_plan(struct tctx *t)
     t->ndefer = 0;
     for (int j = 0; j < t->n; j++)
         t->ir[j].save_cf = false;
+    int cf_reader = -1;   /* takes its CF from defer_cf: not left out */
     for (int j = 0; j < t->n; j++) {
+        struct jit_ir *ir = &t->ir[j];
         struct jit_defer d;
-        if (!t->ir[j].keep_cc || !describe(&t->ir[j], &d))
+        if (!ir->keep_cc || j == cf_reader || !describe(ir, &d))
             continue;
         uint32_t regs = 1u << d.r | (d.s >= 0 ? 1u << d.s : 0);
         int m = j + 1;
-        while (m < t->n && !ends_stretch(&t->ir[m]) &&
+        while (m < t->n && stretch_end(&t->ir[m]) == CONTINUES &&
                !(moves_write(&t->ir[m]) & regs))
             m++;
-        if (m == t->n || !ends_stretch(&t->ir[m]))
+        int end = m < t->n ? stretch_end(&t->ir[m]) : CONTINUES;
+        /* INC/DEC take CF from the record before them, not the host's */
+        if (end == CONTINUES || (end == READS_CF && ir->kind == K_INCDEC))
             continue;   /* a reader, the block end, a register changed */
-        t->ir[j].keep_cc = false;
-        t->ir[j].save_cf = t->ir[j].kind == K_SHIFT;
+        ir->keep_cc = false;
+        ir->save_cf = ir->kind == K_SHIFT || end == READS_CF;
+        if (end == READS_CF)
+            cf_reader = m;
         d.first = (uint8_t)(j + 1);
         d.last = (uint8_t)m;
         t->defer[t->ndefer++] = d;

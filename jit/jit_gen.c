@@ -304,6 +304,10 @@ static void gen_carry_of(struct emit *e, int op, int h)
 static void gen_carry(struct tctx *t, int h)
 {
     struct emit *e = &t->e;
+    if (t->fl.cf_saved) {
+        emit_load(e, 1, h, emit_m(HR_RBX, VCPU_FIELD(defer_cf)));
+        return;
+    }
     if (t->fl.in_flags & FL_CF) {
         emit_load(e, 4, h, emit_m(HR_RBX, CC_FIELD(flags)));
         emit_alu_ri(e, EA_AND, 4, h, FL_CF);

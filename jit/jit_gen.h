@@ -63,8 +63,9 @@ struct jit_ir {
                             from the host's: leave them there */
     bool cc_in_host;     /* liveness: reads the flags only from the host's,
                             as the instruction before left them */
-    bool save_cf;        /* defer_plan: a shift whose record is left out
-                            keeps its CF in jit_vcpu.defer_cf */
+    bool save_cf;        /* defer_plan: its record is left out, its CF
+                            goes to jit_vcpu.defer_cf (a shift; the next
+                            producer reads CF) */
     uint32_t gprs;       /* bit g: names guest register g; RC_LIVES:
                             the register cache lives across it */
     interp_fn fn;        /* the interpreter's handler (fallback) */
@@ -76,6 +77,7 @@ struct flag_state {
     unsigned size;
     bool host;           /* host EFLAGS hold that producer's flags */
     uint32_t in_flags;   /* FL_ bits the record keeps in cc.flags, any op */
+    bool cf_saved;       /* its CF is in jit_vcpu.defer_cf (save_cf) */
 };
 
 /* guest registers cached in host registers (jit/jit_regcache.c) */

@@ -299,8 +299,6 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
         if (ir->keep_cc && id == I_SHR && c == 1)
             emit_movzx_rr(e, size, HR_R12, w);   /* the old MSB: OF */
         emit_shift_ri(e, op, size, w, (uint8_t)c);
-        if (ir->save_cf)
-            emit_setcc_m(e, CC_B, emit_m(HR_RBX, VCPU_FIELD(defer_cf)));
         rc_written(t, w);
     } else {
         if (insn->has_mem)
@@ -324,8 +322,6 @@ static void gen_shift(struct tctx *t, const struct jit_ir *ir)
             emit_shift_rcl(e, op, hsize, HR_R14);
         else
             emit_shift_ri(e, op, hsize, HR_R14, (uint8_t)c);
-        if (ir->save_cf)
-            emit_setcc_m(e, CC_B, emit_m(HR_RBX, VCPU_FIELD(defer_cf)));
         if (ir->keep_cc && id == I_SHL && size < 8)
             emit_bt_ri(e, EB_BT, 8, HR_R14, (uint8_t)bits);
         if (ir->keep_cc && size < 8)

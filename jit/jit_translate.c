@@ -275,6 +275,10 @@ static void emit_block(struct tctx *t)
         rc_before(t, t->cur);
         if (!gen_native(t, t->cur))
             gen_fallback(t, t->cur);
+        if (t->cur->save_cf) {   /* its generator left the host CF */
+            emit_setcc_m(e, CC_B, emit_m(HR_RBX, VCPU_FIELD(defer_cf)));
+            t->fl.cf_saved = true;
+        }
     }
     gen_mxcsr_host(t);
     if (!is_terminal(t->cur)) {

@@ -8,6 +8,9 @@
  *   RFLAGS and in the frame on the stack;
  * - a store that rewrites the next instruction (a NOP into PUSHF): the
  *   block is left after the store and the new PUSHF pushes the flags.
+ * The next producer replaces the record or takes its CF (INC, ADC, SBB,
+ * DEC of memory, which faults too); PUSHF shows its flags at the end,
+ * also when nothing stops the block.
  * Every producer kind and size the JIT leaves out, and some it does not
  * (AH, ADC, ADD r,r), each with random register values. */
 #include "tests/unit/jit_diff.h"
@@ -62,7 +65,7 @@ static const struct bytes producers[] = {
     { 2, { 0x01, 0xc0 } },                          /* add eax, eax */
 };
 
-/* what comes between the producer and `xor esi, esi` (RSI = DATA, RDI =
+/* what comes between the producer and the next one (RSI = DATA, RDI =
  * UNMAPPED, R9-R11 free) */
 static const struct bytes gaps[] = {
     { 3, { 0x4c, 0x8b, 0x0f } },                    /* mov r9, [rdi] */
@@ -74,6 +77,17 @@ static const struct bytes gaps[] = {
     { 8, { 0xc6, 0x05, 0x00, 0x00, 0x00, 0x00, 0x9c, /* mov byte [rip], 0x9c */
            0x90 } },                                /* nop, made PUSHF */
     { 2, { 0x33, 0x3f } },                          /* xor edi, [rdi] (ends) */
+    { 9, { 0x44, 0x8b, 0x0e,                        /* mov r9d, [rsi] */
+           0x4c, 0x8d, 0x14, 0x08, 0x41, 0x53 } },  /* lea; push r11 */
+};
+
+/* the next producer: one that replaces the record, or reads its CF */
+static const struct bytes ends[] = {
+    { 2, { 0x31, 0xf6 } },                          /* xor esi, esi */
+    { 2, { 0xff, 0xc6 } },                          /* inc esi */
+    { 2, { 0x11, 0xce } },                          /* adc esi, ecx */
+    { 3, { 0x48, 0x19, 0x0e } },                    /* sbb [rsi], rcx */
+    { 2, { 0xff, 0x0f } },                          /* dec dword [rdi] */
 };
 
 static void test_left_out_records(void **state)
@@ -81,15 +95,19 @@ static void test_left_out_records(void **state)
     (void)state;
     static uint8_t code[64];
     for (unsigned p = 0; p < N(producers); p++) {
-        for (unsigned g = 0; g < N(gaps); g++) {
-            for (unsigned k = 0; k < 6; k++) {
+        for (unsigned g = 0; g < N(gaps) * N(ends); g++) {
+            const struct bytes *gap = &gaps[g % N(gaps)];
+            const struct bytes *end = &ends[g / N(gaps)];
+            for (unsigned k = 0; k < 2; k++) {
                 size_t n = 0;
                 memcpy(code + n, producers[p].b, producers[p].n);
                 n += producers[p].n;
-                memcpy(code + n, gaps[g].b, gaps[g].n);
-                n += gaps[g].n;
-                memcpy(code + n, (uint8_t[]){ 0x31, 0xf6, 0x9c, 0xf4 }, 4);
-                n += 4;   /* xor esi, esi; pushf; hlt */
+                memcpy(code + n, gap->b, gap->n);
+                n += gap->n;
+                memcpy(code + n, end->b, end->n);
+                n += end->n;
+                memcpy(code + n, (uint8_t[]){ 0x9c, 0xf4 }, 2);
+                n += 2;   /* pushf; hlt */
                 uint64_t gpr[16];
                 random_gprs(gpr, NULL);
                 gpr[R_SI] = DATA;
@@ -102,8 +120,8 @@ static void test_left_out_records(void **state)
                 }
                 idt_all_to(M64, HANDLER);
                 char what[64];
-                snprintf(what, sizeof(what), "producer %u gap %u run %u", p,
-                         g, k);
+                snprintf(what, sizeof(what), "producer %u gap %u end %u run %u",
+                         p, g % (unsigned)N(gaps), g / (unsigned)N(gaps), k);
                 run_both(what);
             }
         }
