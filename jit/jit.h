@@ -91,12 +91,16 @@ struct jit_vcpu {
     int32_t budget;           /* block entries left; kick sets 0 */
     uint8_t exit_now;         /* leave the block after this instruction */
     uint8_t defer_cf;         /* CF of a shift whose record is left out */
+    uint8_t in_store;         /* in the store helper: a fault there comes
+                                 after the instruction's own record */
     struct jit_exit *last_exit;
     struct jit_block *current; /* the block of the last helper call */
     unsigned chain_generation; /* of the cache when last_exit was set */
     unsigned map_slot;        /* which machine's memory (jit_mode_key) */
     uint64_t icount_reported;
     unsigned jc_generation;   /* of the cache when jc was filled */
+    uint64_t rmw_ea;          /* a read-modify-write's address while its
+                                 load took the slow path (jit_gen_mem.c) */
     struct jit_jc_entry jc[JIT_JC_SIZE];
     /* the interpreter's code-write hooks, called after the JIT's */
     bool (*interp_code_page)(struct cpu *cpu, uint64_t gpa_page);

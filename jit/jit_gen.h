@@ -94,6 +94,7 @@ struct regcache {
 enum cold_kind { COLD_LOAD, COLD_STORE, COLD_EXIT, COLD_LEAVE, COLD_GP };
 struct cold_path {
     uint8_t kind;         /* enum cold_kind */
+    bool rmw;             /* accesses: of a read-modify-write (gen_mem) */
     uint32_t seg_size;    /* accesses: segment | size << 8 */
     int8_t reg;           /* accesses: the host register loaded or stored */
     uint64_t rip;         /* accesses, #GP: the instruction; COLD_EXIT:
@@ -132,6 +133,7 @@ struct tctx {
     struct cold_path cold[JIT_MAX_COLD];
     int ncold;
     int stores;          /* slow paths of stores of this instruction */
+    const struct jit_ir *rmw;   /* its load left R15 for its store */
     bool in_cold;        /* emitting the out-of-line code */
     struct regcache rc;
     bool rc_on;          /* this instruction may use the cache */
@@ -181,13 +183,18 @@ void gen_ea(struct tctx *t, const struct x86_insn *insn);
  * relative or absolute operands) */
 struct emit_mem gen_ea_operand(struct tctx *t, const struct x86_insn *insn);
 /* load/store `size` bytes at seg:R15 (R15 kept); loads end in RAX,
- * zero-extended; stores take the value from R14 */
+ * zero-extended; stores take the value from R14. In a read-modify-write
+ * instruction (gen_rmw_insn: it loads memory operand 0, then may store
+ * it, after its flags record) the load probes for write access and the
+ * store goes through the host address the load found: R15 holds that
+ * one from the load to the end of the store */
 void gen_mem_load(struct tctx *t, int seg, unsigned size);
 void gen_mem_store(struct tctx *t, int seg, unsigned size);
 /* the same with host register h (not RAX RCX RSI R15), a load into it as
  * a MOV does (1 and 2 bytes merge, 4 zero-extend) */
 void gen_mem_load_into(struct tctx *t, int seg, unsigned size, int h);
 void gen_mem_store_from(struct tctx *t, int seg, unsigned size, int h);
+bool gen_rmw_insn(const struct jit_ir *ir);
 /* RCX = the offset of the entry of linear address `lin` (a host register)
  * in a table of 32-byte TLB entries */
 void gen_tlb_index(struct tctx *t, int lin);

@@ -4,7 +4,8 @@
  * address (R15), the segment checks the interpreter would make (limit,
  * type, or nothing in 64-bit mode), then an inlined probe of the vCPU's TLB
  * as cpu->tlb_fast presents it (one tag compare for the CPL's read or
- * write rights, then the host address from the entry's addend). Anything
+ * write rights, then the host address from the entry's addend; one probe
+ * for both accesses of a read-modify-write, see gen_rmw_insn). Anything
  * the fast path does not cover (a TLB miss, a page crossing, MMIO, ROM, a
  * page holding translated code, a permission the entry lacks, an unusual
  * segment) calls the helper, which goes through cpu_read()/cpu_write()
@@ -142,8 +143,14 @@ static void emit_cold_body(struct tctx *t, const struct cold_path *c)
         emit_mov_ri(e, 4, HR_RDX, c->seg_size);
         emit_mov_ri(e, 8, HR_RCX, c->rip);
         gen_call(t, (const void *)jit_helper_load);
+        if (c->rmw) {   /* no host address: the store's slow path */
+            emit_store(e, 8, emit_m(HR_RBX, VCPU_FIELD(rmw_ea)), HR_R15);
+            emit_alu_rr(e, EA_XOR, 4, HR_R15, HR_R15);
+        }
         break;
     case COLD_STORE:  /* helper(v, ea, value, seg | size << 8, rip) */
+        if (c->rmw)
+            emit_load(e, 8, HR_R15, emit_m(HR_RBX, VCPU_FIELD(rmw_ea)));
         emit_mov_rr(e, 8, HR_RSI, HR_R15);
         emit_mov_rr(e, 8, HR_RDX, c->reg);
         emit_mov_ri(e, 4, HR_RCX, c->seg_size);
@@ -232,6 +239,7 @@ void gen_cold_paths(struct tctx *t)
     for (int i = 0; i < t->ncold; i++)
         emit_cold(t, &t->cold[i]);
     t->ncold = 0;
+    t->rmw = NULL;
 }
 
 void gen_exit_if(struct tctx *t, enum emit_cc cc, bool rip_set, uint64_t rip,
@@ -326,12 +334,13 @@ void gen_tlb_index(struct tctx *t, int lin)
     emit_alu_ri(e, EA_AND, 4, HR_RCX, (CPU_TLB_SIZE - 1) << 5);
 }
 
-/* the host address of linear address `lin` as [RAX + lin], or slow: the
- * entry of lin's page in the TLB as translated code sees it (struct
- * cpu_tlb_fast) must hold the page of the access's last byte, so an access
- * that crosses a page misses */
+/* the host address of linear address `lin` as [RAX + lin] (in_r15: as
+ * [R15]), or slow: the entry of lin's page in the TLB as translated code
+ * sees it (struct cpu_tlb_fast) must hold the page of the access's last
+ * byte, so an access that crosses a page misses */
 static struct emit_mem gen_tlb_probe(struct tctx *t, int lin, unsigned size,
-                                     bool write, struct cold_path *c)
+                                     bool write, struct cold_path *c,
+                                     bool in_r15)
 {
     struct emit *e = &t->e;
     int32_t entry = FAST_OFF(t->user);
@@ -341,32 +350,78 @@ static struct emit_mem gen_tlb_probe(struct tctx *t, int lin, unsigned size,
     int32_t tag = write ? FAST_FIELD(write) : FAST_FIELD(read);
     emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_mi(HR_RBX, HR_RCX, 1, entry + tag));
     to_slow(t, c, CC_NE);
-    emit_load(e, 8, HR_RAX, emit_mi(HR_RBX, HR_RCX, 1,
-                                    entry + FAST_FIELD(addend)));
-    return emit_mi(HR_RAX, lin, 1, 0);
+    struct emit_mem addend = emit_mi(HR_RBX, HR_RCX, 1,
+                                     entry + FAST_FIELD(addend));
+    if (!in_r15) {
+        emit_load(e, 8, HR_RAX, addend);
+        return emit_mi(HR_RAX, lin, 1, 0);
+    }
+    if (lin != HR_R15)
+        emit_mov_rr(e, 8, HR_R15, lin);
+    emit_alu_rm(e, EA_ADD, 8, HR_R15, addend);
+    return emit_m(HR_R15, 0);
+}
+
+static struct emit_mem mem_fast(struct tctx *t, int seg, unsigned size,
+                                bool write, struct cold_path *c, bool in_r15)
+{
+    int lin = gen_lin(t, seg, size, write, c);
+    return gen_tlb_probe(t, lin, size, write, c, in_r15);
 }
 
 struct emit_mem gen_mem_fast(struct tctx *t, int seg, unsigned size,
                              bool write, struct cold_path *c)
 {
-    int lin = gen_lin(t, seg, size, write, c);
-    return gen_tlb_probe(t, lin, size, write, c);
+    return mem_fast(t, seg, size, write, c, false);
+}
+
+/* Read-modify-write: the generators of these kinds load their memory
+ * operand 0 once and store it back once (or not at all) at the same R15
+ * with the same size. Their load probes for write access (a write tag
+ * implies the read one: cpu/mmu.c) and keeps the host address in R15 for
+ * the store; when it misses, the load takes the helper as any load (the
+ * fault a read gives), R15 becomes 0 with the address kept in the vCPU,
+ * and the store takes its own slow path (a read-only page, code, MMIO). */
+bool gen_rmw_insn(const struct jit_ir *ir)
+{
+    const struct x86_insn *insn = &ir->insn;
+    unsigned id = insn->op->id;
+    if (!insn->has_mem || (insn->op->opnd[0].method != OM_E &&
+                           insn->op->opnd[0].method != OM_M))
+        return false;
+    switch (ir->kind) {
+    case K_ALU: return id != I_CMP && id != I_TEST;
+    case K_BT: return id != I_BT;
+    case K_INCDEC: case K_NOT: case K_NEG: case K_SHIFT: case K_SHIFTV:
+    case K_ROT: case K_XCHG: case K_XADD: case K_CMPXCHG:
+        return true;
+    default:
+        return false;
+    }
 }
 
 static void gen_mem(struct tctx *t, int seg, unsigned size, bool write,
                     int h)
 {
     struct emit *e = &t->e;
+    bool rmw = !t->slow_mem &&
+               (write ? t->rmw == t->cur : gen_rmw_insn(t->cur));
     struct cold_path c = { .kind = write ? COLD_STORE : COLD_LOAD,
                            .seg_size = (uint32_t)seg | size << 8,
-                           .reg = (int8_t)h, .rip = t->cur->rip };
+                           .reg = (int8_t)h, .rip = t->cur->rip,
+                           .rmw = rmw };
     if (t->slow_mem) {
         emit_cold_body(t, &c);   /* every access through the helper (the
                                     cache is off: see rc_before) */
         if (!write && h != HR_RAX)
             emit_mov_rr(e, size, h, HR_RAX);
+    } else if (rmw && write) {   /* where the load found it, or slow */
+        emit_test_rr(e, 8, HR_R15, HR_R15);
+        to_slow(t, &c, CC_E);
+        emit_store(e, size, emit_m(HR_R15, 0), h);
+        cold_defer(t, &c);
     } else {
-        struct emit_mem m = gen_mem_fast(t, seg, size, write, &c);
+        struct emit_mem m = mem_fast(t, seg, size, write || rmw, &c, rmw);
         if (write)
             emit_store(e, size, m, h);
         else if (h == HR_RAX)
@@ -375,6 +430,7 @@ static void gen_mem(struct tctx *t, int seg, unsigned size, bool write,
             emit_load_into(e, size, h, m);
         cold_defer(t, &c);
     }
+    t->rmw = rmw && !write ? t->cur : NULL;
     t->fl.host = false;
 }
 

@@ -58,7 +58,9 @@ int jit_helper_store(struct jit_vcpu *v, uint64_t ea, uint64_t value,
     struct cpu *cpu = &v->cpu;
     at_insn(cpu, rip);
     jit_stats.slow_stores++;
+    v->in_store = 1;
     cpu_write(cpu, (int)(seg_size & 0xff), ea, value, seg_size >> 8);
+    v->in_store = 0;
     if (jit_events_pending(cpu))
         v->exit_now = 1;
     if (v->exit_now) {   /* the block stops after this instruction */

@@ -197,6 +197,8 @@ static void liveness(struct tctx *t)
         ir->keep_cc = false;
         ir->host_cc = reads_host_flags(t, i + 1);
         ir->cc_in_host = false;
+        /* its memory write comes after its record and may fault */
+        live |= gen_rmw_insn(ir);
         if (ir->writes_cc) {
             ir->keep_cc = live;
             live = false;
