@@ -184,9 +184,16 @@ static bool is_imm(const struct x86_insn *insn, int i)
            insn->op->opnd[i].method == OM_IS;
 }
 
-static bool writes_memory(const struct x86_insn *insn)
+/* a memory operand 0 that the instruction writes (CMP, TEST, BT, the
+ * NOPs and indirect jumps only read theirs) */
+static bool writes_memory(const struct jit_ir *ir)
 {
-    return insn->has_mem && is_rm(insn->op->opnd[0].method);
+    const struct x86_insn *insn = &ir->insn;
+    unsigned id = insn->op->id;
+    if (!insn->has_mem || !is_rm(insn->op->opnd[0].method))
+        return false;
+    return id != I_CMP && id != I_TEST && id != I_BT && ir->kind != K_NOP &&
+           ir->kind != K_JMP_IND && ir->kind != K_CALL;
 }
 
 /* --- flags --- */
@@ -959,7 +966,7 @@ bool gen_native(struct tctx *t, const struct jit_ir *ir)
             return false;
         break;
     }
-    if (writes_memory(insn) || ir->kind == K_PUSH)
+    if (writes_memory(ir) || ir->kind == K_PUSH)
         gen_check_exit_after_store(t, ir->next);
     return true;
 }
