@@ -175,6 +175,8 @@ static int cached_opnd(struct tctx *t, const struct x86_insn *insn, int i,
         return rc_reg(t, gen_reg_off(insn, insn->reg, size), true);
     if (is_rm(o->method) && insn->mod == 3)
         return rc_reg(t, gen_reg_off(insn, insn->rm, size), true);
+    if (o->method == OM_REG)   /* AL, eAX, rAX */
+        return rc_reg(t, gen_gpr_off(o->reg), true);
     return -1;
 }
 

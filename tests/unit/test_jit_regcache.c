@@ -352,12 +352,14 @@ static void narrow(struct prog *p)
         imm(p, i8 ? 1 : size);
         break;
     }
-    case 4:   /* ALU or TEST AL/AX, imm; TEST r/m, imm */
+    case 4:   /* ALU or TEST AL/AX/EAX/RAX, imm; TEST r/m, imm */
         if (pick(2)) {
             unsigned j = pick(9);
-            if (w)
-                put(p, 0x66);
-            put(p, (uint8_t)(j == 8 ? 0xa8u + w : 8 * j + 4 + w));
+            if (pick(3) == 0)
+                size = p->mode == M64 && pick(2) ? 8 : 4;
+            unsigned wide = size > 1;
+            prefix(p, size, 0, 0, 0);
+            put(p, (uint8_t)(j == 8 ? 0xa8 + wide : 8 * j + 4 + wide));
         } else {
             rr(p, size, 0xf7, 0xf6, 0, rm, mem);
         }
