@@ -37,8 +37,9 @@ enum cc_op {
 };
 
 struct cpu_cc {
-    uint32_t op;      /* enum cc_op */
-    uint32_t size;    /* operand size in bytes */
+    uint16_t op;      /* enum cc_op */
+    uint16_t size;    /* operand size in bytes (next to op: the JIT
+                         writes both with one 32-bit store) */
     uint64_t src, dst, res; /* truncated to size */
     uint64_t flags;   /* CC_OP_EAGER: the arithmetic flags; otherwise the
                          flags an op does not derive from src/dst/res (INC/DEC

@@ -202,15 +202,16 @@ static bool writes_memory(const struct jit_ir *ir)
 
 void store_record(struct tctx *t, uint32_t op, unsigned size)
 {
-    if (t->rec_op != (int)op) {
-        emit_store_imm(&t->e, 4, emit_m(HR_RBX, CC_FIELD(op)), (int32_t)op);
-        t->rec_op = (int)op;
-    }
-    if (size && t->rec_size != size) {
-        emit_store_imm(&t->e, 4, emit_m(HR_RBX, CC_FIELD(size)),
-                       (int32_t)size);
-        t->rec_size = size;
-    }
+    size = size ? size : t->rec_size;   /* 0: unknown, kept as it is */
+    if (t->rec_op == (int)op && t->rec_size == size)
+        return;
+    if (size)   /* the two 16-bit fields at once */
+        emit_store_imm(&t->e, 4, emit_m(HR_RBX, CC_FIELD(op)),
+                       (int32_t)(op | size << 16));
+    else
+        emit_store_imm(&t->e, 2, emit_m(HR_RBX, CC_FIELD(op)), (int32_t)op);
+    t->rec_op = (int)op;
+    t->rec_size = size;
 }
 
 void forget_record(struct tctx *t)
@@ -276,7 +277,7 @@ static enum emit_cc gen_cond(struct tctx *t, unsigned cond)
     bool sub_inline = f->op < 0 && (n == FL_CF || n == FL_ZF ||
                                     n == (FL_CF | FL_ZF));
     if (sub_inline) {
-        emit_alu_mi(e, EA_CMP, 4, emit_m(HR_RBX, CC_FIELD(op)), CC_OP_SUB);
+        emit_alu_mi(e, EA_CMP, 2, emit_m(HR_RBX, CC_FIELD(op)), CC_OP_SUB);
         other = emit_jcc(e, CC_NE, NULL);
         emit_load(e, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(dst)));
         emit_alu_rm(e, EA_CMP, 8, HR_RAX, emit_m(HR_RBX, CC_FIELD(src)));
@@ -341,7 +342,7 @@ static void gen_carry(struct tctx *t, int h)
     static const uint8_t arith[4] = { CC_OP_SUB, CC_OP_ADD, CC_OP_ADC,
                                       CC_OP_SBB };
     size_t to[5], done[5];
-    emit_load(e, 4, HR_RAX, emit_m(HR_RBX, CC_FIELD(op)));
+    emit_load(e, 2, HR_RAX, emit_m(HR_RBX, CC_FIELD(op)));
     for (int i = 0; i < 4; i++) {
         emit_alu_ri(e, EA_CMP, 4, HR_RAX, arith[i]);
         to[i] = emit_jcc(e, CC_E, NULL);
@@ -542,7 +543,7 @@ static void gen_alu(struct tctx *t, const struct jit_ir *ir)
         if (carry) {
             /* ADC/SBB record as such only with a carry in (cpu/alu.h) */
             emit_lea(e, 4, HR_RAX, emit_m(HR_RDX, (int32_t)op));
-            emit_store(e, 4, emit_m(HR_RBX, CC_FIELD(op)), HR_RAX);
+            emit_store(e, 2, emit_m(HR_RBX, CC_FIELD(op)), HR_RAX);
             t->rec_op = -1;
         }
         if (arith) {

@@ -202,7 +202,7 @@ static void merge_flags(struct tctx *t, uint32_t mask)
         emit_store(e, 8, fl, HR_RDX);
         return;
     }
-    emit_load(e, 4, HR_RAX, op);
+    emit_load(e, 2, HR_RAX, op);
     if (bits_only) {
         emit_alu_ri(e, EA_CMP, 4, HR_RAX, CC_OP_LOGIC);
         size_t not_logic = emit_jcc(e, CC_NE, NULL);
