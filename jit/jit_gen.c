@@ -60,8 +60,7 @@ void load_opnd(struct tctx *t, const struct x86_insn *insn, int i,
         if (insn->mod == 3) {
             gen_load_reg(t, h, gen_reg_off(insn, insn->rm, size), size);
         } else {
-            gen_mem_load(t, insn->mem_seg, size);
-            emit_mov_rr(&t->e, 8, h, HR_RAX);
+            gen_mem_load_zx(t, insn->mem_seg, size, h);
         }
         break;
     case OM_G:

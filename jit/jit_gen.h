@@ -194,6 +194,8 @@ void gen_mem_store(struct tctx *t, int seg, unsigned size);
  * a MOV does (1 and 2 bytes merge, 4 zero-extend) */
 void gen_mem_load_into(struct tctx *t, int seg, unsigned size, int h);
 void gen_mem_store_from(struct tctx *t, int seg, unsigned size, int h);
+/* a load into h (not RAX RCX RSI R15) zero-extended, as gen_mem_load */
+void gen_mem_load_zx(struct tctx *t, int seg, unsigned size, int h);
 bool gen_rmw_insn(const struct jit_ir *ir);
 /* RCX = the offset of the entry of linear address `lin` (a host register)
  * in a table of 32-byte TLB entries */

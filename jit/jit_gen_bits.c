@@ -107,8 +107,7 @@ static void rm_load(struct tctx *t, const struct x86_insn *insn,
         gen_load_reg(t, h, gen_reg_off(insn, insn->rm, size), size);
         return;
     }
-    gen_mem_load(t, insn->mem_seg, size);
-    emit_mov_rr(&t->e, 8, h, HR_RAX);
+    gen_mem_load_zx(t, insn->mem_seg, size, h);
 }
 
 /* R14 into the r/m operand; a 4-byte value is zero-extended already (it

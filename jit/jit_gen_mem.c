@@ -449,6 +449,16 @@ void gen_mem_load_into(struct tctx *t, int seg, unsigned size, int h)
     gen_mem(t, seg, size, false, h);
 }
 
+void gen_mem_load_zx(struct tctx *t, int seg, unsigned size, int h)
+{
+    if (size >= 4) {   /* a 4-byte load into h zero-extends */
+        gen_mem(t, seg, size, false, h);
+        return;
+    }
+    gen_mem(t, seg, size, false, HR_RAX);
+    emit_mov_rr(&t->e, 8, h, HR_RAX);
+}
+
 void gen_mem_store_from(struct tctx *t, int seg, unsigned size, int h)
 {
     gen_mem(t, seg, size, true, h);
