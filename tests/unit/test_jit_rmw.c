@@ -7,8 +7,8 @@
  * flag producers and consumers, in 64-bit and 32-bit mode (with paging),
  * on ordinary RAM, across a page boundary, on a read-only page (the write
  * faults, the read before it does not), on a page that is not present
- * (the read faults), across into either, and on the page of the running
- * block. Registers, RIP, RFLAGS, CR2 and memory (the exception frame
+ * (the read faults), across into either, on the page of the running
+ * block, through a read-only data segment (#GP at the write) and FS. Registers, RIP, RFLAGS, CR2 and memory (the exception frame
  * included) must come out equal. Then self-modifying code through RMW
  * instructions, checked against the architecture: the block sees each
  * new immediate. */
@@ -19,7 +19,7 @@
 
 /* where rSI points */
 enum target { T_RAM, T_CROSS, T_RO, T_NP, T_RO_CROSS, T_NP_CROSS, T_CODE,
-              T_COUNT };
+              T_RO_SEG, T_COUNT };
 
 /* the region paging makes read-only or not present (the rest maps RAM
  * read/write): 6-8 MiB (64-bit, 2 MiB pages), 4-8 MiB (32-bit, 4 MiB) */
@@ -32,6 +32,7 @@ struct gen {
     struct prog p;
     enum target target;
     int disp_lo, disp_n;   /* disp8 of memory operands: lo + pick(n) */
+    uint8_t seg;           /* a segment prefix of memory operands, or 0 */
 };
 
 /* [66] [REX] opcode modrm [disp8] [imm of imm_len bytes] */
@@ -42,6 +43,10 @@ static void enc(struct gen *g, unsigned size, const uint8_t *op,
     struct prog *p = &g->p;
     if (size == 2)
         put(p, 0x66);
+    if (rm == MEM && g->seg && pick(2))   /* else DS fills the TLB */
+        put(p, g->seg);
+    else if (rm == MEM && p->mode == M64 && pick(4) == 0)
+        put(p, 0x64);   /* FS (base 0): the linear address in RSI */
     unsigned rex = (size == 8 ? 8 : 0) | (reg & 8 ? 4 : 0) |
                    (rm != MEM && (rm & 8) ? 1 : 0);
     if (rex)
@@ -261,13 +266,14 @@ static void random_program(struct gen *g, enum mode mode, enum target tg,
     uint64_t s = special(mode);
     static const uint64_t base[T_COUNT] = {
         [T_RAM] = DATA + 0x100, [T_CROSS] = DATA + 0x1000 - 8,
-        [T_CODE] = CODE + 0x800,
+        [T_CODE] = CODE + 0x800, [T_RO_SEG] = DATA + 0x100,
     };
     uint64_t rsi = tg == T_RO || tg == T_NP ? s + 0x100
                    : tg == T_RO_CROSS || tg == T_NP_CROSS ? s - 8
                                                           : base[tg];
     bool cross = tg == T_CROSS || tg == T_RO_CROSS || tg == T_NP_CROSS;
     g->target = tg;
+    g->seg = tg == T_RO_SEG ? 0x26 : 0;   /* ES */
     g->disp_lo = cross ? 1 : 0;
     g->disp_n = cross ? 7 : 0x70;
     p->n = 0;
@@ -308,6 +314,8 @@ static void map_target(struct vm *vm, enum mode mode, enum target tg)
     bool np = tg == T_NP || tg == T_NP_CROSS;
     for (unsigned i = 0; i < 0x2000; i++)
         vm->ram[s - 0x1000 + i] = (uint8_t)(i * 53 + 7);
+    /* GDT 0x18: read-only data, ES's for T_RO_SEG (ignored in 64-bit) */
+    put64(vm, GDT + 24, 0x00cf91000000ffffull);
     uint64_t flags = np ? 0 : ro ? 0x85 : 0x87;   /* P, W, U, PS */
     if (mode == M64) {
         put64(vm, PML4 + 0x2000 + 8 * 3, np ? 0 : s | flags);
@@ -319,6 +327,10 @@ static void map_target(struct vm *vm, enum mode mode, enum target tg)
         st->cr3 = PML4;
         st->cr4 |= 0x10;           /* PSE */
         st->cr0 |= 0x80010000u;    /* PG, WP */
+        if (tg == T_RO_SEG) {
+            st->seg[S_ES].selector = 0x18;
+            st->seg[S_ES].attr = 0xc091;
+        }
         cpu_set_state(vm->cpu, st);
         free(st);
         interp_mode_changed(vm->cpu);
@@ -331,7 +343,7 @@ static void test_random(enum mode mode, unsigned programs)
     static struct gen g;
     static const char *names[T_COUNT] = {
         "ram", "cross", "read-only", "not present", "into read-only",
-        "into not present", "code page"
+        "into not present", "code page", "read-only segment"
     };
     uint64_t regs[16];
     unsigned faults = 0;
@@ -352,7 +364,7 @@ static void test_random(enum mode mode, unsigned programs)
         if (!faulted && vj.cpu->s.rip != CODE + g.p.n)
             fail_msg("%s: stopped at %llx", what,
                      (unsigned long long)vj.cpu->s.rip);
-        if (tg == T_NP && !faulted)
+        if ((tg == T_NP || (tg == T_RO_SEG && mode == M32)) && !faulted)
             fail_msg("%s: no fault", what);
     }
     assert_true(faults > programs / 4);
