@@ -291,6 +291,15 @@ static inline void put32(struct prog *p, uint32_t v)
         put(p, (uint8_t)(v >> (8 * i)));
 }
 
+/* PUSHF; POP r: the flags into guest register r */
+static inline void put_pushf_pop(struct prog *p, unsigned r)
+{
+    put(p, 0x9c);
+    if (r & 8)
+        put(p, 0x41);
+    put(p, (uint8_t)(0x58 | (r & 7)));
+}
+
 /* random register values: a byte, a 32-bit value, a sign-extended byte
  * or all 64 bits; with `special`, one in five of the test's own kind */
 static inline void random_gprs(uint64_t *g, uint64_t (*special)(void))

@@ -215,14 +215,9 @@ static void flags_insn(struct prog *p)
         enc(p, vsize(p), 0, o, 2, (unsigned)dst(p), src(p), -1);
         break;
     }
-    case 7: {   /* PUSHF; POP r */
-        int r = dst(p);
-        put(p, 0x9c);
-        if (r & 8)
-            put(p, 0x41);
-        put(p, (uint8_t)(0x58 | (r & 7)));
+    case 7:
+        put_pushf_pop(p, (unsigned)dst(p));
         break;
-    }
     default:
         put(p, 0xb1);
         put(p, count());

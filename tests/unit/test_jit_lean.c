@@ -139,11 +139,8 @@ static void consumer(struct prog *p)
 {
     unsigned r = reg(p);
     switch (pick(4)) {
-    case 0:   /* PUSHF; POP r */
-        put(p, 0x9c);
-        if (r & 8)
-            put(p, 0x41);
-        put(p, (uint8_t)(0x58 | (r & 7)));
+    case 0:
+        put_pushf_pop(p, (unsigned)r);
         break;
     case 1: {   /* SETcc */
         uint8_t op[2] = { 0x0f, (uint8_t)(0x90 | pick(16)) };

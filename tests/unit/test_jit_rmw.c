@@ -244,14 +244,9 @@ static void flags_insn(struct gen *g)
         p->b[at] = (uint8_t)(p->n - at - 1);
         break;
     }
-    case 3: {   /* PUSHF; POP r */
-        int r = dst(g);
-        put(p, 0x9c);
-        if (r & 8)
-            put(p, 0x41);
-        put(p, (uint8_t)(0x58 | (r & 7)));
+    case 3:
+        put_pushf_pop(p, (unsigned)dst(g));
         break;
-    }
     default:
         put(p, pick(2) ? 0xf9 : 0xf8);   /* STC, CLC */
         break;
