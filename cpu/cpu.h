@@ -206,6 +206,11 @@ uint64_t cpu_seg_to_lin(struct cpu *cpu, int seg, uint64_t offset,
 uint64_t cpu_read(struct cpu *cpu, int seg, uint64_t offset, unsigned size);
 void cpu_write(struct cpu *cpu, int seg, uint64_t offset, uint64_t value,
                unsigned size);
+/* Every check of cpu_write (segment, alignment, paging; sets the dirty
+ * bits) without the write: what a read-modify-write does after its read
+ * when it must know that its write cannot fault (the JIT) */
+void cpu_write_check(struct cpu *cpu, int seg, uint64_t offset,
+                     unsigned size);
 /* Instruction fetch: up to 15 bytes at CS:RIP into buf; returns how many
  * bytes could be read before a fault boundary (faults only if 0). */
 unsigned cpu_fetch_code(struct cpu *cpu, uint64_t rip, uint8_t *buf,

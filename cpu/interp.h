@@ -352,6 +352,17 @@ static inline void opnd_set(struct cpu *cpu, const struct x86_insn *insn,
     }
 }
 
+/* Is operand i in memory? A read-modify-write with a memory destination
+ * computes its flags record into a copy and commits it after the write:
+ * when the write faults, the instruction has changed nothing, the flags
+ * included (faults are precise; an ADC/SBB/RCL/RCR re-run after the
+ * handler takes its carry from before). */
+static inline bool opnd_is_mem(const struct x86_insn *insn, unsigned i)
+{
+    unsigned m = insn->op->opnd[i].method;
+    return m == OM_O || ((m == OM_E || m == OM_M) && insn->mod != 3);
+}
+
 /* the size of the first operand, the usual operation size */
 static inline unsigned insn_size(const struct x86_insn *insn)
 {

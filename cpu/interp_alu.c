@@ -4,16 +4,27 @@
  * instructions. The arithmetic itself is cpu/alu.c's. */
 #include "cpu/interp.h"
 
-/* --- two-operand ALU: dst (operand 0) op src (operand 1) --- */
+/* --- two-operand ALU: dst (operand 0) op src (operand 1) ---
+ * RMW: operand 0 := fn(record, operand 0, operand 1 of bsize bytes); a
+ * memory destination gets its record committed after the write
+ * (opnd_is_mem) */
 
-#define ALU2(name, fn)                                                         \
+#define RMW(name, fn, btype, bsize)                                            \
     static void op_##name(struct cpu *cpu, const struct x86_insn *insn)       \
     {                                                                          \
         unsigned size = insn_size(insn);                                       \
         uint64_t a = opnd_get(cpu, insn, 0, size);                             \
-        uint64_t b = opnd_get(cpu, insn, 1, size);                             \
-        opnd_set(cpu, insn, 0, size, fn(&cpu->cc, a, b, size));                \
+        btype b = (btype)opnd_get(cpu, insn, 1, bsize);                        \
+        if (!opnd_is_mem(insn, 0)) {                                           \
+            opnd_set(cpu, insn, 0, size, fn(&cpu->cc, a, b, size));            \
+            return;                                                            \
+        }                                                                      \
+        struct cpu_cc cc = cpu->cc;                                            \
+        opnd_set(cpu, insn, 0, size, fn(&cc, a, b, size));                     \
+        cpu->cc = cc;                                                          \
     }
+
+#define ALU2(name, fn) RMW(name, fn, uint64_t, size)
 
 ALU2(add, alu_add)
 ALU2(or, alu_or)
@@ -39,31 +50,28 @@ static void op_test(struct cpu *cpu, const struct x86_insn *insn)
 
 /* --- one-operand ALU --- */
 
-static void op_inc(struct cpu *cpu, const struct x86_insn *insn)
-{
-    unsigned size = insn_size(insn);
-    uint64_t a = opnd_get(cpu, insn, 0, size);
-    opnd_set(cpu, insn, 0, size, alu_inc(&cpu->cc, a, size));
-}
+#define UNARY(name, fn)                                                        \
+    static void op_##name(struct cpu *cpu, const struct x86_insn *insn)       \
+    {                                                                          \
+        unsigned size = insn_size(insn);                                       \
+        uint64_t a = opnd_get(cpu, insn, 0, size);                             \
+        if (!opnd_is_mem(insn, 0)) {                                           \
+            opnd_set(cpu, insn, 0, size, fn(&cpu->cc, a, size));               \
+            return;                                                            \
+        }                                                                      \
+        struct cpu_cc cc = cpu->cc;                                            \
+        opnd_set(cpu, insn, 0, size, fn(&cc, a, size));                        \
+        cpu->cc = cc;                                                          \
+    }
 
-static void op_dec(struct cpu *cpu, const struct x86_insn *insn)
-{
-    unsigned size = insn_size(insn);
-    uint64_t a = opnd_get(cpu, insn, 0, size);
-    opnd_set(cpu, insn, 0, size, alu_dec(&cpu->cc, a, size));
-}
+UNARY(inc, alu_inc)
+UNARY(dec, alu_dec)
+UNARY(neg, alu_neg)
 
 static void op_not(struct cpu *cpu, const struct x86_insn *insn)
 {
     unsigned size = insn_size(insn);
     opnd_set(cpu, insn, 0, size, ~opnd_get(cpu, insn, 0, size));
-}
-
-static void op_neg(struct cpu *cpu, const struct x86_insn *insn)
-{
-    unsigned size = insn_size(insn);
-    uint64_t a = opnd_get(cpu, insn, 0, size);
-    opnd_set(cpu, insn, 0, size, alu_neg(&cpu->cc, a, size));
 }
 
 /* --- multiply and divide --- */
@@ -136,14 +144,8 @@ static void op_idiv(struct cpu *cpu, const struct x86_insn *insn)
 
 /* --- shifts and rotates: operand 0 by the count in operand 1 --- */
 
-#define SHIFT(name, fn)                                                        \
-    static void op_##name(struct cpu *cpu, const struct x86_insn *insn)       \
-    {                                                                          \
-        unsigned size = insn_size(insn);                                       \
-        unsigned count = (unsigned)opnd_get(cpu, insn, 1, 1);                  \
-        uint64_t a = opnd_get(cpu, insn, 0, size);                             \
-        opnd_set(cpu, insn, 0, size, fn(&cpu->cc, a, count, size));            \
-    }
+/* the count (operand 1) is CL, an immediate or 1 */
+#define SHIFT(name, fn) RMW(name, fn, unsigned, 1)
 
 SHIFT(rol, alu_rol)
 SHIFT(ror, alu_ror)
@@ -153,22 +155,28 @@ SHIFT(shl, alu_shl)
 SHIFT(shr, alu_shr)
 SHIFT(sar, alu_sar)
 
-static void op_shld(struct cpu *cpu, const struct x86_insn *insn)
+/* SHLD/SHRD: the r/m operand shifted, filled from the register */
+static void shift_double(struct cpu *cpu, const struct x86_insn *insn,
+                         uint64_t (*fn)(struct cpu_cc *, uint64_t, uint64_t,
+                                        unsigned, unsigned))
 {
     unsigned size = insn->opsize;
     unsigned count = (unsigned)opnd_get(cpu, insn, 2, 1);
     uint64_t a = rm_get(cpu, insn, size);
     uint64_t b = reg_get(cpu, insn, insn->reg, size);
-    rm_set(cpu, insn, size, alu_shld(&cpu->cc, a, b, count, size));
+    struct cpu_cc cc = cpu->cc;   /* committed after a memory write */
+    rm_set(cpu, insn, size, fn(&cc, a, b, count, size));
+    cpu->cc = cc;
+}
+
+static void op_shld(struct cpu *cpu, const struct x86_insn *insn)
+{
+    shift_double(cpu, insn, alu_shld);
 }
 
 static void op_shrd(struct cpu *cpu, const struct x86_insn *insn)
 {
-    unsigned size = insn->opsize;
-    unsigned count = (unsigned)opnd_get(cpu, insn, 2, 1);
-    uint64_t a = rm_get(cpu, insn, size);
-    uint64_t b = reg_get(cpu, insn, insn->reg, size);
-    rm_set(cpu, insn, size, alu_shrd(&cpu->cc, a, b, count, size));
+    shift_double(cpu, insn, alu_shrd);
 }
 
 /* --- BCD --- */

@@ -10,15 +10,15 @@
 
 enum { BIT_TEST, BIT_SET, BIT_RESET, BIT_COMPLEMENT };
 
-static uint64_t bit_apply(struct cpu *cpu, int kind, uint64_t v, uint64_t bit,
-                          unsigned size)
+static uint64_t bit_apply(struct cpu_cc *cc, int kind, uint64_t v,
+                          uint64_t bit, unsigned size)
 {
     switch (kind) {
-    case BIT_SET: return alu_bts(&cpu->cc, v, bit, size);
-    case BIT_RESET: return alu_btr(&cpu->cc, v, bit, size);
-    case BIT_COMPLEMENT: return alu_btc(&cpu->cc, v, bit, size);
+    case BIT_SET: return alu_bts(cc, v, bit, size);
+    case BIT_RESET: return alu_btr(cc, v, bit, size);
+    case BIT_COMPLEMENT: return alu_btc(cc, v, bit, size);
     default:
-        alu_bt(&cpu->cc, v, bit, size);
+        alu_bt(cc, v, bit, size);
         return v;
     }
 }
@@ -31,7 +31,7 @@ static void bit_op(struct cpu *cpu, const struct x86_insn *insn, int kind)
                               : (uint64_t)insn->imm & 0xff;
     if (insn->mod == 3) {
         uint64_t v = reg_get(cpu, insn, insn->rm, size);
-        uint64_t r = bit_apply(cpu, kind, v, off & (bits - 1), size);
+        uint64_t r = bit_apply(&cpu->cc, kind, v, off & (bits - 1), size);
         if (kind != BIT_TEST)
             reg_set(cpu, insn, insn->rm, size, r);
         return;
@@ -44,9 +44,11 @@ static void bit_op(struct cpu *cpu, const struct x86_insn *insn, int kind)
         ea = (ea + (uint64_t)word * size) & addr_mask(insn->addrsize);
     }
     uint64_t v = data_read(cpu, insn->mem_seg, ea, size);
-    uint64_t r = bit_apply(cpu, kind, v, off & (bits - 1), size);
+    struct cpu_cc cc = cpu->cc;   /* committed after the write */
+    uint64_t r = bit_apply(&cc, kind, v, off & (bits - 1), size);
     if (kind != BIT_TEST)
         data_write(cpu, insn->mem_seg, ea, r, size);
+    cpu->cc = cc;
 }
 
 static void op_bt(struct cpu *cpu, const struct x86_insn *insn)
@@ -127,7 +129,9 @@ static void op_xadd(struct cpu *cpu, const struct x86_insn *insn)
     unsigned size = insn_size(insn);
     uint64_t dst = rm_get(cpu, insn, size);
     uint64_t src = reg_get(cpu, insn, insn->reg, size);
-    rm_set(cpu, insn, size, alu_add(&cpu->cc, dst, src, size));
+    struct cpu_cc cc = cpu->cc;   /* committed after a memory write */
+    rm_set(cpu, insn, size, alu_add(&cc, dst, src, size));
+    cpu->cc = cc;
     reg_set(cpu, insn, insn->reg, size, dst);
 }
 
@@ -136,11 +140,14 @@ static void op_cmpxchg(struct cpu *cpu, const struct x86_insn *insn)
     unsigned size = insn_size(insn);
     uint64_t dst = rm_get(cpu, insn, size);
     uint64_t acc = gpr_get(cpu, R_AX, size);
-    if (alu_cmpxchg(&cpu->cc, acc, dst, size)) {
+    struct cpu_cc cc = cpu->cc;   /* committed after a memory write */
+    if (alu_cmpxchg(&cc, acc, dst, size)) {
         rm_set(cpu, insn, size, reg_get(cpu, insn, insn->reg, size));
+        cpu->cc = cc;
     } else {
         if (insn->mod != 3)  /* a locked access always writes */
             rm_set(cpu, insn, size, dst);
+        cpu->cc = cc;
         gpr_set(cpu, R_AX, size, dst);
     }
 }

@@ -688,6 +688,16 @@ void cpu_write_lin(struct cpu *cpu, uint64_t lin, uint64_t value,
     cpu_write_lin_buf(cpu, lin, &value, size, acc);
 }
 
+void cpu_write_check(struct cpu *cpu, int seg, uint64_t offset,
+                     unsigned size)
+{
+    uint64_t lin = cpu_seg_to_lin(cpu, seg, offset, size, ACC_WRITE);
+    struct span sp;
+    lin = lin_mask(cpu, lin);
+    check_alignment(cpu, lin, size, ACC_WRITE);
+    span_translate(cpu, lin, size, ACC_WRITE, &sp);
+}
+
 unsigned cpu_fetch_code(struct cpu *cpu, uint64_t rip, uint8_t *buf,
                         unsigned want)
 {

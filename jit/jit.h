@@ -91,8 +91,6 @@ struct jit_vcpu {
     int32_t budget;           /* block entries left; kick sets 0 */
     uint8_t exit_now;         /* leave the block after this instruction */
     uint8_t defer_cf;         /* CF of a shift whose record is left out */
-    uint8_t in_store;         /* in the store helper: a fault there comes
-                                 after the instruction's own record */
     struct jit_exit *last_exit;
     struct jit_block *current; /* the block of the last helper call */
     unsigned chain_generation; /* of the cache when last_exit was set */
@@ -183,6 +181,8 @@ struct jit_insn;
 int jit_helper_exec(struct jit_vcpu *v, const struct jit_insn *ji);
 uint64_t jit_helper_load(struct jit_vcpu *v, uint64_t ea, uint32_t seg_size,
                          uint64_t rip);
+uint64_t jit_helper_load_rmw(struct jit_vcpu *v, uint64_t ea,
+                             uint32_t seg_size, uint64_t rip);
 int jit_helper_store(struct jit_vcpu *v, uint64_t ea, uint64_t value,
                      uint32_t seg_size, uint64_t rip);
 int jit_helper_cond(struct jit_vcpu *v, uint32_t cond);

@@ -334,15 +334,14 @@ static int run_loop(struct jit_vcpu *v, int64_t deadline)
 static void stop_faulted(struct jit_vcpu *v)
 {
     struct jit_block *b = v->current;
-    unsigned store = v->in_store;
     v->current = NULL;
-    v->in_store = 0;
     int i = b ? jit_block_insn(b, v->cpu.insn_rip) : -1;
     if (i < 0)
         return;
     v->cpu.icount += (unsigned)i;
-    /* a store's fault: the instruction wrote its own record first */
-    jit_defer_rebuild(&v->cpu, b, (unsigned)i + store);
+    /* no store faults after its instruction's record: a read-modify-write
+     * checks its write with its read (jit_helper_load_rmw) */
+    jit_defer_rebuild(&v->cpu, b, (unsigned)i);
 }
 
 enum run_exit jit_run(void *vcpu, int64_t deadline_ns)

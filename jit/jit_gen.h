@@ -95,6 +95,8 @@ enum cold_kind { COLD_LOAD, COLD_STORE, COLD_EXIT, COLD_LEAVE, COLD_GP };
 struct cold_path {
     uint8_t kind;         /* enum cold_kind */
     bool rmw;             /* accesses: of a read-modify-write (gen_mem) */
+    bool check_write;     /* COLD_LOAD: of a read-modify-write: its write's
+                             checks too (jit_helper_load_rmw) */
     uint32_t seg_size;    /* accesses: segment | size << 8 */
     int8_t reg;           /* accesses: the host register loaded or stored */
     uint64_t rip;         /* accesses, #GP: the instruction; COLD_EXIT:

@@ -142,7 +142,8 @@ static void emit_cold_body(struct tctx *t, const struct cold_path *c)
         emit_mov_rr(e, 8, HR_RSI, HR_R15);
         emit_mov_ri(e, 4, HR_RDX, c->seg_size);
         emit_mov_ri(e, 8, HR_RCX, c->rip);
-        gen_call(t, (const void *)jit_helper_load);
+        gen_call(t, c->check_write ? (const void *)jit_helper_load_rmw
+                                   : (const void *)jit_helper_load);
         if (c->rmw) {   /* no host address: the store's slow path */
             emit_store(e, 8, emit_m(HR_RBX, VCPU_FIELD(rmw_ea)), HR_R15);
             emit_alu_rr(e, EA_XOR, 4, HR_R15, HR_R15);
@@ -379,9 +380,12 @@ struct emit_mem gen_mem_fast(struct tctx *t, int seg, unsigned size,
  * operand 0 once and store it back once (or not at all) at the same R15
  * with the same size. Their load probes for write access (a write tag
  * implies the read one: cpu/mmu.c) and keeps the host address in R15 for
- * the store; when it misses, the load takes the helper as any load (the
- * fault a read gives), R15 becomes 0 with the address kept in the vCPU,
- * and the store takes its own slow path (a read-only page, code, MMIO). */
+ * the store; when it misses, the load takes its helper (the fault a read
+ * gives, then the checks of the write: the fault a write gives, before
+ * the instruction writes its flags record), R15 becomes 0 with the
+ * address kept in the vCPU, and the store takes its own slow path (a
+ * read-only page, code, MMIO), which cannot fault. So a fault leaves the
+ * record as it was before the instruction, as on the CPU. */
 bool gen_rmw_insn(const struct jit_ir *ir)
 {
     const struct x86_insn *insn = &ir->insn;
@@ -409,7 +413,8 @@ static void gen_mem(struct tctx *t, int seg, unsigned size, bool write,
     struct cold_path c = { .kind = write ? COLD_STORE : COLD_LOAD,
                            .seg_size = (uint32_t)seg | size << 8,
                            .reg = (int8_t)h, .rip = t->cur->rip,
-                           .rmw = rmw };
+                           .rmw = rmw,
+                           .check_write = !write && gen_rmw_insn(t->cur) };
     if (t->slow_mem) {
         emit_cold_body(t, &c);   /* every access through the helper (the
                                     cache is off: see rc_before) */

@@ -52,15 +52,25 @@ uint64_t jit_helper_load(struct jit_vcpu *v, uint64_t ea, uint32_t seg_size,
     return cpu_read(cpu, (int)(seg_size & 0xff), ea, seg_size >> 8);
 }
 
+/* The load of a read-modify-write that the fast path did not take: the
+ * read, then every check of its write, so that the write cannot fault
+ * once the instruction has written its flags record (a fault leaves the
+ * record as it was before the instruction, as on the CPU) */
+uint64_t jit_helper_load_rmw(struct jit_vcpu *v, uint64_t ea,
+                             uint32_t seg_size, uint64_t rip)
+{
+    uint64_t value = jit_helper_load(v, ea, seg_size, rip);
+    cpu_write_check(&v->cpu, (int)(seg_size & 0xff), ea, seg_size >> 8);
+    return value;
+}
+
 int jit_helper_store(struct jit_vcpu *v, uint64_t ea, uint64_t value,
                      uint32_t seg_size, uint64_t rip)
 {
     struct cpu *cpu = &v->cpu;
     at_insn(cpu, rip);
     jit_stats.slow_stores++;
-    v->in_store = 1;
     cpu_write(cpu, (int)(seg_size & 0xff), ea, value, seg_size >> 8);
-    v->in_store = 0;
     if (jit_events_pending(cpu))
         v->exit_now = 1;
     if (v->exit_now) {   /* the block stops after this instruction */

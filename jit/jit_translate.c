@@ -197,7 +197,10 @@ static void liveness(struct tctx *t)
         ir->keep_cc = false;
         ir->host_cc = reads_host_flags(t, i + 1);
         ir->cc_in_host = false;
-        /* its memory write comes after its record and may fault */
+        /* its store may leave the block right after it (a write to
+         * translated code, a pending event): the guest sees its record
+         * there (a fault at the store cannot come after the record: see
+         * gen_rmw_insn) */
         live |= gen_rmw_insn(ir);
         if (ir->writes_cc) {
             ir->keep_cc = live;

@@ -4,8 +4,9 @@
  * instructions with REP and DF, CMPXCHG8B, ENTER nesting, #DE through the
  * real-mode IVT, IN/OUT to a fake device, RIP-relative addressing in
  * 64-bit mode, self-modifying code against the decoded-instruction cache,
- * an interruptible REP STOSB, flags, LOOP/CALL/PUSHA in 16-bit mode, and
- * an external interrupt through the vCPU link with the STI shadow. */
+ * an interruptible REP STOSB, flags, LOOP/CALL/PUSHA in 16-bit mode, an
+ * external interrupt through the vCPU link with the STI shadow, and a
+ * read-modify-write that faults at its write leaving the flags alone. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -623,6 +624,69 @@ static void test_page_fault_resumes_rep(void **state)
     assert_int_equal(env.cpu.s.gpr[R_SP], 0x8000);
 }
 
+/*
+ * bits 32                     ; a read-modify-write faults at its write (a
+ *     mov eax, 0x80000        ; read-only page with CR0.WP): the flags in
+ *     mov cr3, eax            ; the #PF frame are those from before it, and
+ *     mov eax, cr0            ; the ADC run again after the handler made
+ *     or eax, 0x80010000      ; the page writable adds the original carry
+ *     mov cr0, eax
+ *     xor eax, eax            ; ZF PF, then CF
+ *     stc
+ *     adc dword [0x20000], 1
+ *     pushfd
+ *     pop dword [0x3008]
+ *     hlt
+ *     times 0x40-($-$$) db 0x90
+ * pf_handler:                 ; at 0x1040
+ *     inc dword [0x3000]
+ *     mov eax, [esp+12]       ; the pushed EFLAGS
+ *     mov [0x3004], eax
+ *     or dword [0x81000 + 0x20 * 4], 2
+ *     invlpg [0x20000]
+ *     add esp, 4
+ *     iret
+ */
+static const uint8_t prog_rmw_fault[] = {
+    0xb8, 0x00, 0x00, 0x08, 0x00, 0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d,
+    0x00, 0x00, 0x01, 0x80, 0x0f, 0x22, 0xc0, 0x31, 0xc0, 0xf9, 0x83, 0x15,
+    0x00, 0x00, 0x02, 0x00, 0x01, 0x9c, 0x8f, 0x05, 0x08, 0x30, 0x00, 0x00,
+    0xf4, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+    0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+    0x90, 0x90, 0x90, 0x90, 0xff, 0x05, 0x00, 0x30, 0x00, 0x00, 0x8b, 0x44,
+    0x24, 0x0c, 0xa3, 0x04, 0x30, 0x00, 0x00, 0x83, 0x0d, 0x80, 0x10, 0x08,
+    0x00, 0x02, 0x0f, 0x01, 0x3d, 0x00, 0x00, 0x02, 0x00, 0x83, 0xc4, 0x04,
+    0xcf
+};
+
+static void test_rmw_fault_keeps_flags(void **state)
+{
+    start_flat(BOOT_PROT32);
+    poke64(0x508, mkdesc(0, 0xfffff, 0x9b, 0xc));
+    poke64(0x510, mkdesc(0, 0xfffff, 0x93, 0xc));
+    env.cpu.s.gdt.base = 0x500;
+    env.cpu.s.gdt.limit = 23;
+    poke64(0x600 + EXC_PF * 8, mkgate(8, 0x1040, 14, 0));
+    env.cpu.s.idt.base = 0x600;
+    env.cpu.s.idt.limit = 0x7ff;
+    /* identity-mapped first 4 MiB, page 0x20000 read-only */
+    poke32(0x80000, 0x81000 | 3);
+    for (uint32_t i = 0; i < 1024; i++)
+        poke32(0x81000 + i * 4, (i << 12) | (i == 0x20 ? 1 : 3));
+    poke32(0x20000, 0x7ffffffe);
+    load(prog_rmw_fault, sizeof(prog_rmw_fault));
+    run(1000);
+    assert_int_equal(peek32(0x3000), 1);   /* one fault */
+    /* the frame: the flags of XOR and STC, not those of the ADC */
+    uint32_t frame = peek32(0x3004);
+    uint32_t arith = FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF;
+    assert_int_equal(frame & arith, FL_CF | FL_PF | FL_ZF);
+    /* re-run with the carry in: 0x7ffffffe + 1 + 1 */
+    assert_int_equal(peek32(0x20000), 0x80000000);
+    assert_int_equal(peek32(0x3008) & arith,
+                     FL_PF | FL_AF | FL_SF | FL_OF);
+}
+
 static void test_breakpoint_and_single_step(void **state)
 {
     start_real();
@@ -710,6 +774,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_step_trap, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_single_step_trap_run, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_page_fault_resumes_rep, setup_env, teardown_env),
+        cmocka_unit_test_setup_teardown(test_rmw_fault_keeps_flags, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_breakpoint_and_single_step, setup_env, teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
