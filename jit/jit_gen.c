@@ -1,8 +1,11 @@
 /* Native code for the hot instruction kinds (MOV, LEA, MOVZX/MOVSX, the
  * ALU group and TEST, INC/DEC, Jcc/JMP/CALL/RET, PUSH/POP, SETcc, CMOVcc)
  * and the interpreter fallback for everything else. Each native form does
- * what the interpreter's handler does, in the same order (memory reads,
- * the flags record, then the write), so a fault leaves the same state.
+ * what the interpreter's handler does: memory reads (for a memory
+ * destination, with the checks of its write: gen_rmw_insn), the flags
+ * record, then the write, which cannot fault any more, so a fault leaves
+ * the state the interpreter's leaves (nothing changed, the record
+ * included).
  * A register operand (not AH..BH) is worked on in the host register that
  * caches it where the form allows (in_place, jit/jit_regcache.c; a byte
  * or word operation leaves the rest of it, as the guest's does), else
