@@ -597,21 +597,28 @@ static const uint8_t prog_pfrep[] = {
     0x83, 0x0d, 0x80, 0x10, 0x08, 0x00, 0x01, 0x83, 0xc4, 0x04, 0xcf,
 };
 
-static void test_page_fault_resumes_rep(void **state)
+/* 32-bit protected mode: GDT flat code 0x08 and data 0x10, IDT #PF to
+ * pf_handler, a page directory at 0x80000 mapping the first 4 MiB to
+ * themselves (page table at 0x81000), page 0x20000 with PTE bits page20
+ * (the program turns paging on) */
+static void start_paged32(uint32_t pf_handler, uint32_t page20)
 {
     start_flat(BOOT_PROT32);
-    /* GDT: flat code 0x08 and data 0x10; IDT: #PF -> 0x102a */
     poke64(0x508, mkdesc(0, 0xfffff, 0x9b, 0xc));
     poke64(0x510, mkdesc(0, 0xfffff, 0x93, 0xc));
     env.cpu.s.gdt.base = 0x500;
     env.cpu.s.gdt.limit = 23;
-    poke64(0x600 + EXC_PF * 8, mkgate(8, 0x102a, 14, 0));
+    poke64(0x600 + EXC_PF * 8, mkgate(8, pf_handler, 14, 0));
     env.cpu.s.idt.base = 0x600;
     env.cpu.s.idt.limit = 0x7ff;
-    /* identity-mapped first 4 MiB, page 0x20000 not present */
     poke32(0x80000, 0x81000 | 3);
     for (uint32_t i = 0; i < 1024; i++)
-        poke32(0x81000 + i * 4, (i << 12) | (i == 0x20 ? 2 : 3));
+        poke32(0x81000 + i * 4, (i << 12) | (i == 0x20 ? page20 : 3));
+}
+
+static void test_page_fault_resumes_rep(void **state)
+{
+    start_paged32(0x102a, 2);   /* page 0x20000 not present */
     load(prog_pfrep, sizeof(prog_pfrep));
     run(100000);
     assert_int_equal(peek32(0x3000), 1);        /* one fault */
@@ -661,18 +668,7 @@ static const uint8_t prog_rmw_fault[] = {
 
 static void test_rmw_fault_keeps_flags(void **state)
 {
-    start_flat(BOOT_PROT32);
-    poke64(0x508, mkdesc(0, 0xfffff, 0x9b, 0xc));
-    poke64(0x510, mkdesc(0, 0xfffff, 0x93, 0xc));
-    env.cpu.s.gdt.base = 0x500;
-    env.cpu.s.gdt.limit = 23;
-    poke64(0x600 + EXC_PF * 8, mkgate(8, 0x1040, 14, 0));
-    env.cpu.s.idt.base = 0x600;
-    env.cpu.s.idt.limit = 0x7ff;
-    /* identity-mapped first 4 MiB, page 0x20000 read-only */
-    poke32(0x80000, 0x81000 | 3);
-    for (uint32_t i = 0; i < 1024; i++)
-        poke32(0x81000 + i * 4, (i << 12) | (i == 0x20 ? 1 : 3));
+    start_paged32(0x1040, 1);   /* page 0x20000 read-only */
     poke32(0x20000, 0x7ffffffe);
     load(prog_rmw_fault, sizeof(prog_rmw_fault));
     run(1000);
