@@ -141,15 +141,14 @@ static void op_cmpxchg(struct cpu *cpu, const struct x86_insn *insn)
     uint64_t dst = rm_get(cpu, insn, size);
     uint64_t acc = gpr_get(cpu, R_AX, size);
     struct cpu_cc cc = cpu->cc;   /* committed after a memory write */
-    if (alu_cmpxchg(&cc, acc, dst, size)) {
+    bool equal = alu_cmpxchg(&cc, acc, dst, size);
+    if (equal)
         rm_set(cpu, insn, size, reg_get(cpu, insn, insn->reg, size));
-        cpu->cc = cc;
-    } else {
-        if (insn->mod != 3)  /* a locked access always writes */
-            rm_set(cpu, insn, size, dst);
-        cpu->cc = cc;
+    else if (insn->mod != 3)   /* a locked access always writes */
+        rm_set(cpu, insn, size, dst);
+    cpu->cc = cc;
+    if (!equal)
         gpr_set(cpu, R_AX, size, dst);
-    }
 }
 
 static void op_cmpxchg8b(struct cpu *cpu, const struct x86_insn *insn)

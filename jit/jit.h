@@ -48,10 +48,11 @@ struct jit_exit {
 #define JIT_MAX_EXITS 2
 
 /* a lazy-flags record the block's code leaves out because only a fault
- * or an exit could see it (jit/jit_defer.c): the record of instruction
- * `producer` (id, a register operand r and a register s or immediate),
- * rebuilt from the guest registers when the block stops right before one
- * of the instructions first..last */
+ * or an exit could see it (jit/jit_defer.c): the record of the producer
+ * right before instruction `first` (its id and size, a register operand r
+ * and a register s or an immediate or shift count), rebuilt from the
+ * guest registers when the block stops right before one of the
+ * instructions first..last */
 struct jit_defer {
     uint8_t first, last;
     uint8_t size;

@@ -16,30 +16,13 @@
 #include "cpu/alu.h"
 #include "jit/jit_gen.h"
 
-/* the register operand i names in its register form, or -1 */
-static int named_reg(const struct x86_insn *insn, int i)
-{
-    unsigned m = insn->op->opnd[i].method;
-    if (i == 0)
-        return opnd0_reg(insn);
-    return m == OM_G ? insn->reg : m == OM_E && insn->mod == 3 ? insn->rm
-                                                                : -1;
-}
-
-static bool high_byte(const struct x86_insn *insn, int r, unsigned size)
-{
-    return size == 1 && r >= 4 && r < 8 && !insn->rex;
-}
-
 /* bit g: the guest register g operand 0 writes (AH..BH: their full
  * register); 0 for memory */
 static uint32_t opnd0_bit(const struct x86_insn *insn)
 {
-    int r = opnd0_reg(insn);
+    int r = gen_opnd_reg(insn, 0);
     unsigned size = gen_opnd_bytes(insn, insn->op->opnd[0].size);
-    if (r < 0)
-        return 0;
-    return 1u << (high_byte(insn, r, size) ? r - 4 : r);
+    return r < 0 ? 0 : 1u << (gen_high_byte(insn, r, size) ? r - 4 : r);
 }
 
 /* the guest registers an instruction that only moves data writes; every
@@ -63,8 +46,8 @@ static uint32_t moves_write(const struct jit_ir *ir)
 /* the register operand i names, or -1 (an immediate, AH..BH) */
 static int plain_reg(const struct x86_insn *insn, int i, unsigned size)
 {
-    int r = named_reg(insn, i);
-    return r >= 0 && high_byte(insn, r, size) ? -1 : r;
+    int r = gen_opnd_reg(insn, i);
+    return gen_high_byte(insn, r, size) ? -1 : r;
 }
 
 /* how to rebuild ir's record from the registers after it, if it can be */

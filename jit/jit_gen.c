@@ -109,9 +109,9 @@ void store_opnd(struct tctx *t, const struct x86_insn *insn, int i,
     }
 }
 
-int opnd0_reg(const struct x86_insn *insn)
+int gen_opnd_reg(const struct x86_insn *insn, int i)
 {
-    const struct x86_operand *o = &insn->op->opnd[0];
+    const struct x86_operand *o = &insn->op->opnd[i];
     if (o->method == OM_REG)
         return o->reg;
     if (o->method == OM_G)
@@ -125,7 +125,7 @@ int opnd0_reg(const struct x86_insn *insn)
 void store_result(struct tctx *t, const struct x86_insn *insn,
                   unsigned size, int h)
 {
-    int r = opnd0_reg(insn);
+    int r = gen_opnd_reg(insn, 0);
     if (size != 4 || r < 0)
         store_opnd(t, insn, 0, size, h);
     else
@@ -136,15 +136,9 @@ void store_result(struct tctx *t, const struct x86_insn *insn,
  * reading one writes back and forgets the register around it) */
 static bool names_high_byte(const struct x86_insn *insn)
 {
-    for (int i = 0; i < insn->op->nopnd && !insn->rex; i++) {
-        const struct x86_operand *o = &insn->op->opnd[i];
-        int r = o->method == OM_G ? insn->reg
-                : o->method == OM_Z || (is_rm(o->method) && insn->mod == 3)
-                    ? insn->rm
-                    : -1;
-        if (r >= 4 && r < 8 && opnd_size(insn, i) == 1)
+    for (int i = 0; i < insn->op->nopnd; i++)
+        if (gen_high_byte(insn, gen_opnd_reg(insn, i), opnd_size(insn, i)))
             return true;
-    }
     return false;
 }
 
@@ -153,7 +147,7 @@ static bool names_high_byte(const struct x86_insn *insn)
 int in_place(struct tctx *t, const struct x86_insn *insn, unsigned size,
              bool load)
 {
-    int r = opnd0_reg(insn);
+    int r = gen_opnd_reg(insn, 0);
     if (r < 0 || names_high_byte(insn))
         return -1;
     return rc_reg(t, gen_gpr_off((unsigned)r), load);
@@ -407,7 +401,7 @@ static int move_source(struct tctx *t, const struct x86_insn *insn,
 static void gen_mov(struct tctx *t, const struct x86_insn *insn)
 {
     unsigned size = opnd_size(insn, 0);
-    bool to_reg = opnd0_reg(insn) >= 0, cache = !names_high_byte(insn);
+    bool to_reg = gen_opnd_reg(insn, 0) >= 0, cache = !names_high_byte(insn);
     if (insn->has_mem)
         gen_ea(t, insn);
     int src = !cache || (insn->has_mem && to_reg) || is_imm(insn, 1)

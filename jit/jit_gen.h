@@ -174,6 +174,8 @@ void rc_forget(struct tctx *t, int32_t off);
 
 /* jit_gen_mem.c: guest registers live in cpu->s.gpr */
 int32_t gen_gpr_off(unsigned r);
+/* is register r (by encoding) of a size-byte operand AH..BH? */
+bool gen_high_byte(const struct x86_insn *insn, int r, unsigned size);
 /* a register operand by encoding (AH..BH without REX) */
 int32_t gen_reg_off(const struct x86_insn *insn, unsigned r, unsigned size);
 void gen_load_reg(struct tctx *t, int host, int32_t off, unsigned size);
@@ -261,8 +263,9 @@ void gen_mxcsr_switch(struct emit *e, bool to_guest);
 
 /* jit_gen.c */
 unsigned gen_opnd_bytes(const struct x86_insn *insn, unsigned size_kind);
-/* the guest register operand 0 names in its register form, or -1 */
-int opnd0_reg(const struct x86_insn *insn);
+/* the guest register operand i names in its register form (4-7 of a
+ * byte operand without REX: AH..BH), or -1 */
+int gen_opnd_reg(const struct x86_insn *insn, int i);
 /* operand i (E, G, Z, a fixed register or an immediate) into or from
  * host register h; for memory, R15 holds the address (gen_ea) */
 void load_opnd(struct tctx *t, const struct x86_insn *insn, int i,

@@ -22,9 +22,14 @@ int32_t gen_gpr_off(unsigned r)
     return (int32_t)(offsetof(struct jit_vcpu, cpu.s.gpr) + 8 * r);
 }
 
+bool gen_high_byte(const struct x86_insn *insn, int r, unsigned size)
+{
+    return size == 1 && r >= 4 && r < 8 && !insn->rex;
+}
+
 int32_t gen_reg_off(const struct x86_insn *insn, unsigned r, unsigned size)
 {
-    if (size == 1 && r >= 4 && r < 8 && !insn->rex)
+    if (gen_high_byte(insn, (int)r, size))
         return gen_gpr_off(r - 4) + 1;
     return gen_gpr_off(r);
 }

@@ -219,6 +219,7 @@ static void liveness(struct tctx *t)
         else if (ir->reads_cc || ir->may_exit)
             live = true;
     }
+    defer_plan(t);   /* then leave out those only a fault sees */
 }
 
 static bool is_terminal(const struct jit_ir *ir)
@@ -347,13 +348,11 @@ struct jit_block *jit_translate(struct jit_vcpu *v, uint64_t gpa)
         return NULL;
     t.no_host_cc = false;
     liveness(&t);
-    defer_plan(&t);
     jit_stats.translations++;
     const uint8_t *guest = page + (gpa & 0xfff);
     struct jit_block *b = translate_once(&t, gpa, guest);
     if (!b && t.no_host_cc) {   /* gen_cond found no host flags */
         liveness(&t);
-        defer_plan(&t);
         b = translate_once(&t, gpa, guest);
     }
     if (!b) {
